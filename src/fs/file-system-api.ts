@@ -1,0 +1,68 @@
+/**
+ * What the FUSE adapter needs from a filesystem: path-addressed POSIX operations that resolve or throw a
+ * TgfsError (mapped to errno in errno.ts). Paths are absolute within the mount ("/", "/a/b").
+ */
+
+export interface FileStat {
+  /** Full st_mode including the type bits (S_IFREG, S_IFDIR, S_IFLNK). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly sizeBytes: number;
+  readonly atimeMs: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly nlink: number;
+  /** Stable inode number for st_ino. */
+  readonly ino: number;
+}
+
+export interface FsStats {
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly blocksFree: number;
+  readonly files: number;
+  readonly filesFree: number;
+  readonly nameMax: number;
+}
+
+export interface DirEntry {
+  readonly name: string;
+  readonly stat: FileStat;
+}
+
+/** A file handle returned by create/open. */
+export type Fd = number;
+
+export interface FileSystemApi {
+  getattr(path: string): Promise<FileStat>;
+  fgetattr(path: string, fd: Fd): Promise<FileStat>;
+  readdir(path: string): Promise<DirEntry[]>;
+  mkdir(path: string, mode: number, uid: number, gid: number): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  create(path: string, mode: number, uid: number, gid: number): Promise<Fd>;
+  open(path: string, flags: number): Promise<Fd>;
+  read(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number>;
+  write(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number>;
+  truncate(path: string, sizeBytes: number): Promise<void>;
+  ftruncate(fd: Fd, sizeBytes: number): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Replaces an existing target (file, or empty directory) atomically, as rename(2) does. */
+  rename(from: string, to: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  chown(path: string, uid: number, gid: number): Promise<void>;
+  utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void>;
+  symlink(target: string, path: string, uid: number, gid: number): Promise<void>;
+  readlink(path: string): Promise<string>;
+  /** Hard links are not supported: NOT_PERMITTED (EPERM). */
+  link(existing: string, path: string): Promise<void>;
+  statfs(): Promise<FsStats>;
+  /** Commits buffered writes as events (durable in the local home) before resolving. */
+  flush(fd: Fd): Promise<void>;
+  fsync(fd: Fd): Promise<void>;
+  release(fd: Fd): Promise<void>;
+  setxattr(path: string, name: string, value: Buffer): Promise<void>;
+  getxattr(path: string, name: string): Promise<Buffer>;
+  listxattr(path: string): Promise<string[]>;
+  removexattr(path: string, name: string): Promise<void>;
+}
