@@ -42,6 +42,7 @@ export type TgfsErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'STORE_OBJECT_MISSING'
   | 'STORE_CORRUPT'
+  | 'STORE_PATH_INVALID'
   // mount
   | 'MOUNTPOINT_INVALID'
   | 'MOUNT_FAILED';
