@@ -1,0 +1,272 @@
+import { ClassicLevel } from 'classic-level';
+import { TgfsError } from '../errors.js';
+import { orderKey } from './canonical-order.js';
+import type { EventId, Hlc, MachineId, NamespaceId } from './types.js';
+
+/**
+ * The local op log on classic-level, laid out like the seed's sled tree, one sublevel per tree:
+ *   machine/identity                       this machine's identity (sealed private key)
+ *   cluster/kdf, cluster/snapshots/…       KDF salt/params/key check; projection snapshots
+ *   events/{ns}/{eventId}                  sealed signed record (encrypted with the namespace event key)
+ *   order/{ns}/{orderKey}                  eventId, in canonical (hlc, author, seq) order
+ *   chain/{ns}/{author}/{seq}              eventId: the per-author hash chain
+ *   heads/{ns}/{author}                    newest {seq, id} of that author's chain
+ *   sync/pending_ops/{ns}/{orderKey}       eventId of local events not yet pushed to the store
+ *   sync/…                                 vector clocks, applied ops, last seen message id
+ * Only metadata (namespace, author, seq, HLC) is stored in clear; event contents are sealed by the caller.
+ * Appends are group-committed: every append that arrives while a synced batch is being written joins the next one.
+ */
+
+export interface LogEntry {
+  readonly id: EventId;
+  readonly ns: NamespaceId;
+  readonly author: MachineId;
+  readonly seq: number;
+  readonly hlc: Hlc;
+  /** The sealed record as it is kept at rest. */
+  readonly sealed: Uint8Array;
+  /** A local event waiting to be pushed to the store. */
+  readonly pending: boolean;
+}
+
+export interface PendingEntry {
+  readonly key: string;
+  readonly id: EventId;
+  readonly sealed: Uint8Array;
+}
+
+export interface ChainHead {
+  readonly seq: number;
+  readonly id: EventId;
+}
+
+type Bytes = Uint8Array;
+
+import type { AbstractSublevel } from 'abstract-level';
+
+// biome-ignore lint/suspicious/noExplicitAny: sublevels nest; only their key/value types matter here
+export type Sub = AbstractSublevel<any, string | Uint8Array | Buffer, string, Bytes>;
+
+function seqKey(seq: number): string {
+  return seq.toString(16).padStart(10, '0');
+}
+
+interface QueuedAppend {
+  readonly entries: readonly LogEntry[];
+  resolve(newIds: EventId[]): void;
+  reject(err: unknown): void;
+}
+
+export class OpLog {
+  private readonly events: Sub;
+  private readonly order: Sub;
+  private readonly chain: Sub;
+  private readonly heads: Sub;
+  private readonly pending: Sub;
+  private queue: QueuedAppend[] = [];
+  private writing: Promise<void> | undefined;
+
+  private constructor(readonly db: ClassicLevel<string, Bytes>) {
+    const sub = (name: string) => db.sublevel<string, Bytes>(name, { valueEncoding: 'view' });
+    this.events = sub('events');
+    this.order = sub('order');
+    this.chain = sub('chain');
+    this.heads = sub('heads');
+    this.pending = db.sublevel('sync').sublevel<string, Bytes>('pending_ops', { valueEncoding: 'view' });
+  }
+
+  /** Opens (creating if needed) the log; a home already open elsewhere is HOME_LOCKED. */
+  static async open(location: string): Promise<OpLog> {
+    const db = new ClassicLevel<string, Bytes>(location, { valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (cause) {
+      const code = (cause as { cause?: { code?: string } }).cause?.code;
+      if (code === 'LEVEL_LOCKED') {
+        throw new TgfsError(
+          'HOME_LOCKED',
+          `this home is in use by another tgcryptfs process (a mount?): ${location} is locked; unmount it or stop that process first`,
+          { cause },
+        );
+      }
+      throw new TgfsError(
+        'HOME_DAMAGED',
+        `cannot open the op log at ${location}: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
+    return new OpLog(db);
+  }
+
+  /** A named area of the same database for other parts of the home (identity, chunk index, sync state). */
+  area(name: string): Sub {
+    return this.db.sublevel<string, Bytes>(name, { valueEncoding: 'view' });
+  }
+
+  /**
+   * Appends entries durably (one synced LevelDB batch per group) and resolves with the ids that were new.
+   * Idempotent by event id: an id already in the log is skipped.
+   */
+  append(entries: readonly LogEntry[]): Promise<EventId[]> {
+    return new Promise<EventId[]>((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      if (this.writing === undefined) this.writing = this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.queue;
+      this.queue = [];
+      try {
+        const results = await this.writeGroup(group.map((g) => g.entries));
+        for (const [i, g] of group.entries()) g.resolve(results[i] ?? []);
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  private async writeGroup(groups: ReadonlyArray<readonly LogEntry[]>): Promise<EventId[][]> {
+    const all = groups.flat();
+    const keys = all.map((e) => `${e.ns}/${e.id}`);
+    const existing = keys.length > 0 ? await this.events.getMany(keys) : [];
+    const seen = new Set<string>();
+    const batch = this.db.batch();
+    const heads = new Map<string, ChainHead>();
+    const fresh = all.map((e, i) => {
+      const key = keys[i]!;
+      if (existing[i] !== undefined || seen.has(key)) return false;
+      seen.add(key);
+      const ok = orderKey(e);
+      batch.put(key, e.sealed, { sublevel: this.events });
+      batch.put(`${e.ns}/${ok}`, utf8(e.id), { sublevel: this.order });
+      batch.put(`${e.ns}/${e.author}/${seqKey(e.seq)}`, utf8(e.id), { sublevel: this.chain });
+      if (e.pending) batch.put(`${e.ns}/${ok}`, utf8(e.id), { sublevel: this.pending });
+      const hk = `${e.ns}/${e.author}`;
+      const h = heads.get(hk);
+      if (h === undefined || e.seq > h.seq) heads.set(hk, { seq: e.seq, id: e.id });
+      return true;
+    });
+    if (heads.size > 0) {
+      const current = await this.heads.getMany([...heads.keys()]);
+      [...heads.entries()].forEach(([k, h], i) => {
+        const cur = current[i];
+        if (cur === undefined || decodeHead(cur).seq < h.seq)
+          batch.put(k, encodeHead(h), { sublevel: this.heads });
+      });
+    }
+    if (batch.length > 0) await batch.write({ sync: true });
+    else await batch.close();
+    let at = 0;
+    return groups.map((g) => {
+      const ids: EventId[] = [];
+      for (const e of g) {
+        if (fresh[at]) ids.push(e.id);
+        at++;
+      }
+      return ids;
+    });
+  }
+
+  async has(ns: NamespaceId, id: EventId): Promise<boolean> {
+    return (await this.events.get(`${ns}/${id}`)) !== undefined;
+  }
+
+  async getSealed(ns: NamespaceId, id: EventId): Promise<Uint8Array | undefined> {
+    return this.events.get(`${ns}/${id}`);
+  }
+
+  async headOf(ns: NamespaceId, author: MachineId): Promise<ChainHead | undefined> {
+    const v = await this.heads.get(`${ns}/${author}`);
+    return v === undefined ? undefined : decodeHead(v);
+  }
+
+  async headsOf(ns: NamespaceId): Promise<Map<MachineId, ChainHead>> {
+    const out = new Map<MachineId, ChainHead>();
+    for await (const [k, v] of this.heads.iterator({ gt: `${ns}/`, lt: `${ns}/\xff` })) {
+      out.set(k.slice(ns.length + 1), decodeHead(v));
+    }
+    return out;
+  }
+
+  async idAt(ns: NamespaceId, author: MachineId, seq: number): Promise<EventId | undefined> {
+    const v = await this.chain.get(`${ns}/${author}/${seqKey(seq)}`);
+    return v === undefined ? undefined : fromUtf8(v);
+  }
+
+  /** Every event of a namespace in canonical order: (id, sealed record). */
+  async *replay(ns: NamespaceId): AsyncGenerator<{ id: EventId; sealed: Uint8Array }> {
+    const ids: string[] = [];
+    const flush = async function* (self: OpLog) {
+      const values = await self.events.getMany(ids.map((id) => `${ns}/${id}`));
+      for (let i = 0; i < ids.length; i++) {
+        const sealed = values[i];
+        if (sealed === undefined)
+          throw new TgfsError('HOME_DAMAGED', `op log index names missing event ${ids[i]}`);
+        yield { id: ids[i]!, sealed };
+      }
+      ids.length = 0;
+    };
+    for await (const v of this.order.values({ gt: `${ns}/`, lt: `${ns}/\xff` })) {
+      ids.push(fromUtf8(v));
+      if (ids.length >= 512) yield* flush(this);
+    }
+    yield* flush(this);
+  }
+
+  /** Local events not yet pushed, in canonical order, with the sealed record of each. */
+  async pendingEntries(ns: NamespaceId, limit = 10_000): Promise<PendingEntry[]> {
+    const keys: string[] = [];
+    const ids: EventId[] = [];
+    for await (const [k, v] of this.pending.iterator({ gt: `${ns}/`, lt: `${ns}/\xff`, limit })) {
+      keys.push(k);
+      ids.push(fromUtf8(v));
+    }
+    const sealed = ids.length > 0 ? await this.events.getMany(ids.map((id) => `${ns}/${id}`)) : [];
+    return ids.map((id, i) => {
+      const s = sealed[i];
+      if (s === undefined)
+        throw new TgfsError('HOME_DAMAGED', `pending event ${id} is missing from the op log`);
+      return { key: keys[i]!, id, sealed: s };
+    });
+  }
+
+  /** Marks events as pushed (one synced batch). */
+  async clearPending(entries: readonly PendingEntry[]): Promise<void> {
+    const batch = this.db.batch();
+    for (const e of entries) batch.del(e.key, { sublevel: this.pending });
+    await batch.write({ sync: true });
+  }
+
+  async countPending(ns: NamespaceId): Promise<number> {
+    let n = 0;
+    for await (const _ of this.pending.keys({ gt: `${ns}/`, lt: `${ns}/\xff` })) n++;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    while (this.writing !== undefined) await this.writing;
+    await this.db.close();
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+function fromUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+function encodeHead(h: ChainHead): Uint8Array {
+  return utf8(`${h.seq}:${h.id}`);
+}
+function decodeHead(b: Uint8Array): ChainHead {
+  const s = fromUtf8(b);
+  const at = s.indexOf(':');
+  return { seq: Number(s.slice(0, at)), id: s.slice(at + 1) };
+}

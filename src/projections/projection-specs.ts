@@ -1,0 +1,17 @@
+import { evolveCluster } from './cluster/evolve.js';
+import { type ClusterState, initialClusterState } from './cluster/state.js';
+import { evolve as evolveNamespace } from './namespace/evolve.js';
+import { initialNamespaceState, type NamespaceState } from './namespace/state.js';
+import type { ProjectionSpec } from './replica.js';
+
+/** The cluster namespace's projection: namespaces and member machines. */
+export const clusterProjection: ProjectionSpec<ClusterState> = {
+  initial: initialClusterState,
+  evolve: evolveCluster,
+};
+
+/** A data namespace's projection: the inode tree, attributes and content. */
+export const namespaceProjection: ProjectionSpec<NamespaceState> = {
+  initial: initialNamespaceState,
+  evolve: evolveNamespace,
+};
