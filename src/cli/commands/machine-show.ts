@@ -1,0 +1,37 @@
+import { Command, Option } from 'clipanion';
+import { readConfig } from '../../config/config.js';
+import { formatStoreSpec } from '../../transport/store-spec.js';
+import { readIdentity, storeSpecOf } from '../home.js';
+import { TgfsCommand } from '../tgfs-command.js';
+
+export class MachineShowCommand extends TgfsCommand {
+  static override paths = [['machine', 'show']];
+  static override usage = Command.Usage({
+    description: "Show this machine's identity (no password needed: nothing secret is shown)",
+  });
+
+  json = Option.Boolean('--json', false, { description: 'Print as JSON' });
+
+  async run(): Promise<number> {
+    const paths = this.home();
+    const config = await readConfig(paths.config);
+    const m = await readIdentity(paths);
+    const info = {
+      id: m.id,
+      name: m.name,
+      publicKey: Buffer.from(m.publicKey).toString('hex'),
+      createdAt: new Date(m.createdAtMs).toISOString(),
+      home: paths.root,
+      store: formatStoreSpec(storeSpecOf(config)),
+    };
+    if (this.json) this.printJson(info);
+    else {
+      this.print(`machine    ${info.name} (${info.id})`);
+      this.print(`public key ${info.publicKey}`);
+      this.print(`created    ${info.createdAt}`);
+      this.print(`home       ${info.home}`);
+      this.print(`store      ${info.store}`);
+    }
+    return 0;
+  }
+}

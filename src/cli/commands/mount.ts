@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'clipanion';
+import { TgfsError } from '../../errors.js';
+import { mountFileSystem } from '../../fs/fuse-adapter.js';
+import { forgetMount, recordMount } from '../mount-registry.js';
+import { openNamespaceSession, resolveNamespace } from '../namespace-session.js';
+import { readPassword } from '../password.js';
+import { TgfsCommand } from '../tgfs-command.js';
+
+/** Printed on stdout once the kernel mount is up: scripts and tests wait for this line, never for a sleep. */
+export const READY_PREFIX = 'mounted ';
+
+export class MountCommand extends TgfsCommand {
+  static override paths = [['mount']];
+  static override usage = Command.Usage({
+    description: 'Mount a namespace as an encrypted filesystem',
+    details: `
+      Runs in the foreground until SIGINT or SIGTERM (or \`tgcryptfs unmount MOUNTPOINT\`), which commit buffered
+      writes, push pending work to the store and unmount cleanly. \`--daemon\` returns once the mount is ready
+      and leaves it running in the background (log in \`$TGCRYPTFS_HOME/logs/\`).
+      Without \`--namespace\`, mounts \`default\` (created on first use when the cluster has no namespace yet).
+    `,
+    examples: [['Mount the default namespace', 'tgcryptfs mount ~/vault']],
+  });
+
+  namespace = Option.String('--namespace,-n', { description: 'Namespace name or id (default: default)' });
+  daemon = Option.Boolean('--daemon,-d', false, { description: 'Detach once the mount is ready' });
+  readOnly = Option.Boolean('--read-only', false, { description: 'Mount read-only' });
+  debug = Option.Boolean('--debug', false, { description: 'Log every FUSE call' });
+  mountpoint = Option.String({ required: true });
+
+  async run(): Promise<number> {
+    return this.daemon ? this.detach() : this.serve();
+  }
+
+  private async serve(): Promise<number> {
+    const mountpoint = resolve(this.mountpoint);
+    const log = (line: string) => process.stderr.write(`tgcryptfs: ${line}\n`);
+    const home = await this.unlock();
+    let session: Awaited<ReturnType<typeof openNamespaceSession>> | undefined;
+    try {
+      const info = await resolveNamespace(home, this.namespace);
+      session = await openNamespaceSession(home, info, { readOnly: this.readOnly, log });
+      const mounted = await mountFileSystem(session.fs, mountpoint, {
+        readOnly: session.readOnly,
+        debug: this.debug,
+        log,
+      });
+      await recordMount(home.paths, { pid: process.pid, mountpoint, namespace: info.name });
+      this.print(`${READY_PREFIX}${mountpoint}`);
+      await waitForStopSignal();
+      log(`unmounting ${mountpoint}`);
+      await session.fs.flushAll();
+      await unmountWithRetries(mounted.unmount, log);
+      await forgetMount(home.paths, mountpoint);
+      return 0;
+    } finally {
+      await session?.close();
+      await home.close();
+    }
+  }
+
+  /** Starts the same command in the foreground as a detached child and returns once it printed readiness. */
+  private async detach(): Promise<number> {
+    const paths = this.home();
+    await mkdir(paths.logs, { recursive: true });
+    const logFile = join(paths.logs, 'mount.log');
+    const args = process.argv.slice(1).filter((a) => a !== '--daemon' && a !== '-d');
+    // Ask here, where the terminal is: the detached child has none. It gets the password in its environment,
+    // which only this user and root can read.
+    const password = await readPassword({ passwordFile: this.passwordFile });
+    const child = spawn(process.execPath, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', openSync(logFile, 'a')],
+      env: { ...process.env, TGCRYPTFS_PASSWORD: password },
+    });
+    return new Promise<number>((done) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n').find((l) => l.startsWith(READY_PREFIX));
+        if (line !== undefined) {
+          this.print(line);
+          child.stdout!.destroy();
+          child.unref();
+          done(0);
+        }
+      });
+      child.on('exit', (code) => {
+        this.context.stderr.write(`tgcryptfs: the mount process exited with code ${code}; see ${logFile}\n`);
+        done(code ?? 1);
+      });
+    });
+  }
+}
+
+function waitForStopSignal(): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** A busy mount (a shell sitting in it) refuses to unmount for a while; retry, then give up with a clear error. */
+async function unmountWithRetries(unmount: () => Promise<void>, log: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await unmount();
+      return;
+    } catch (err) {
+      if (attempt >= 10) throw err instanceof TgfsError ? err : new TgfsError('MOUNT_FAILED', String(err));
+      log(`unmount failed (${(err as Error).message}), retrying`);
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}

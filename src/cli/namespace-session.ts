@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { TgfsError } from '../errors.js';
+import type { NamespaceId } from '../events/types.js';
+import { EncryptedFileSystem } from '../fs/encrypted-file-system.js';
+import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
+import type { NamespaceInfo } from '../projections/cluster/state.js';
+import type { NamespaceState } from '../projections/namespace/state.js';
+import { namespaceProjection } from '../projections/projection-specs.js';
+import { Replica } from '../projections/replica.js';
+import { ChunkStore } from '../transport/chunk-store.js';
+import type { MessageStore } from '../transport/message-store.js';
+import { OpPusher } from '../transport/op-pusher.js';
+import { openMessageStore } from '../transport/open-store.js';
+import type { UnlockedHome } from './home.js';
+
+export const DEFAULT_NAMESPACE = 'default';
+const GiB = 1024 ** 3;
+
+/** Everything one mounted namespace runs on: its replica, content store, pusher and filesystem. */
+export interface NamespaceSession {
+  readonly info: NamespaceInfo;
+  readonly replica: Replica<NamespaceState>;
+  readonly chunks: ChunkStore;
+  readonly store: MessageStore;
+  readonly pusher: OpPusher;
+  readonly fs: EncryptedFileSystem;
+  /** A replica of a master-replica namespace mounts read-only. */
+  readonly readOnly: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The namespace a command names; with no name, `default` — created (standalone) on first use when the
+ * cluster has no namespace at all, so the quick start needs no extra step.
+ */
+export async function resolveNamespace(home: UnlockedHome, name: string | undefined): Promise<NamespaceInfo> {
+  const wanted = name ?? DEFAULT_NAMESPACE;
+  const found = namespaceByName(home.cluster.state, wanted) ?? byId(home, wanted);
+  if (found !== undefined) return found;
+  const all = namespacesByName(home.cluster.state);
+  if (name === undefined && all.length === 0) {
+    await home.cluster.commit([
+      {
+        type: 'NamespaceCreated',
+        body: {
+          namespace: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex'),
+          name: DEFAULT_NAMESPACE,
+          mode: 'standalone',
+          conflict: 'last-write-wins',
+          master: home.machine.id,
+          createdAtMs: Date.now(),
+        },
+      },
+    ]);
+    const created = namespaceByName(home.cluster.state, DEFAULT_NAMESPACE);
+    if (created !== undefined) return created;
+  }
+  const known = all.map((n) => n.name).join(', ') || 'none';
+  throw new TgfsError('NAMESPACE_UNKNOWN', `unknown namespace ${wanted} (known: ${known})`);
+}
+
+function byId(home: UnlockedHome, id: string): NamespaceInfo | undefined {
+  return home.cluster.state.namespaces.get(id as NamespaceId);
+}
+
+export async function openNamespaceSession(
+  home: UnlockedHome,
+  info: NamespaceInfo,
+  opts: { readOnly?: boolean; log?: (line: string) => void } = {},
+): Promise<NamespaceSession> {
+  const keys = home.keysFor(info.id);
+  const store = await openMessageStore(home.storeSpec());
+  const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection);
+  const chunks = await ChunkStore.open({
+    dir: join(home.paths.cache, info.id),
+    ns: info.id,
+    dataKey: keys.dataKey,
+    chunkIdKey: keys.chunkIdKey,
+    store,
+    index: home.log.db.sublevel<string, string>(`chunks-${info.id}`, { valueEncoding: 'utf8' }),
+    maxCacheBytes: Math.floor(home.config.cache.max_size_gb * GiB),
+  });
+  const pusher = new OpPusher(home.log, info.id, chunks, store);
+  const readOnly =
+    opts.readOnly === true || (info.mode === 'master-replica' && info.master !== home.machine.id);
+  let timer: NodeJS.Timeout | undefined;
+  const schedulePush = () => {
+    // Debounced: a burst of FUSE calls becomes one push of packs and op batches.
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      pusher
+        .push()
+        .catch((err: Error) => opts.log?.(`push to the store failed (will retry): ${err.message}`));
+    }, 500);
+  };
+  const fs = new EncryptedFileSystem(replica, chunks, {
+    readOnly,
+    onCommit: schedulePush,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  return {
+    info,
+    replica,
+    chunks,
+    store,
+    pusher,
+    fs,
+    readOnly,
+    async close() {
+      if (timer !== undefined) clearTimeout(timer);
+      await fs.flushAll();
+      try {
+        await pusher.push();
+      } catch (err) {
+        opts.log?.(`push to the store failed; pending work stays in the home: ${(err as Error).message}`);
+      }
+      await chunks.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The bytes of one file while it is open for writing: writes land here and become one `Write` event on
+ * flush/fsync/release, so a `cp` of a large file costs one event, not one per 128 KiB FUSE call.
+ */
+export class WorkingCopy {
+  private buffer: Buffer;
+  private length: number;
+  /** Bumped by every change; a commit only marks the copy clean if nothing changed while it ran. */
+  version = 0;
+  committedVersion = 0;
+
+  constructor(
+    initial: Uint8Array,
+    public mtimeMs: number,
+  ) {
+    this.buffer = Buffer.allocUnsafe(Math.max(initial.length, 4096));
+    this.buffer.set(initial);
+    this.length = initial.length;
+  }
+
+  get sizeBytes(): number {
+    return this.length;
+  }
+
+  get dirty(): boolean {
+    return this.version !== this.committedVersion;
+  }
+
+  read(into: Buffer, length: number, position: number): number {
+    if (position >= this.length) return 0;
+    const end = Math.min(this.length, position + length);
+    return this.buffer.copy(into, 0, position, end);
+  }
+
+  write(from: Buffer, length: number, position: number, nowMs: number): number {
+    const end = position + length;
+    this.ensureCapacity(end);
+    if (position > this.length) this.buffer.fill(0, this.length, position);
+    from.copy(this.buffer, position, 0, length);
+    if (end > this.length) this.length = end;
+    this.touch(nowMs);
+    return length;
+  }
+
+  truncate(sizeBytes: number, nowMs: number): void {
+    if (sizeBytes > this.length) {
+      this.ensureCapacity(sizeBytes);
+      this.buffer.fill(0, this.length, sizeBytes);
+    }
+    this.length = sizeBytes;
+    this.touch(nowMs);
+  }
+
+  /** The current content; valid until the next change. */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private touch(nowMs: number): void {
+    this.mtimeMs = nowMs;
+    this.version++;
+  }
+
+  private ensureCapacity(bytes: number): void {
+    if (bytes <= this.buffer.length) return;
+    // Doubling keeps a sequential write of n bytes at O(n) copying in total.
+    let capacity = this.buffer.length;
+    while (capacity < bytes) capacity *= 2;
+    const next = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer = next;
+  }
+}
