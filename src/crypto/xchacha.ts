@@ -31,7 +31,12 @@ function subkeyAndNonce(key: Uint8Array, nonce: Uint8Array): { subkey: Buffer; i
 }
 
 /** Returns ciphertext ‖ tag. */
-export function xchachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+export function xchachaSeal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): Buffer {
   const { subkey, iv } = subkeyAndNonce(key, nonce);
   const cipher = createCipheriv('chacha20-poly1305', subkey, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad, { plaintextLength: plaintext.length });
