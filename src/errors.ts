@@ -36,6 +36,7 @@ export type TgfsErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NAME_TOO_LONG'
   | 'NO_XATTR'
+  | 'NOT_SUPPORTED'
   | 'CHUNK_AUTH_FAILED'
   | 'CHUNK_MISSING'
   // store
@@ -43,6 +44,8 @@ export type TgfsErrorCode =
   | 'STORE_OBJECT_MISSING'
   | 'STORE_CORRUPT'
   | 'STORE_PATH_INVALID'
+  | 'TELEGRAM_LOGIN_REQUIRED'
+  | 'TELEGRAM_LOGIN_FAILED'
   // mount
   | 'MOUNTPOINT_INVALID'
   | 'MOUNT_FAILED';

@@ -1,0 +1,419 @@
+/**
+ * The FUSE edge: binds a FileSystemApi to fuse-native's callbacks. Every op turns a rejection into a negative
+ * errno through errno.ts; nothing is logged per call unless `debug` is set.
+ *
+ * fuse-native 2.2.6 facts this file relies on (node_modules/fuse-native/index.js, fuse-native.c):
+ * - callbacks take (result, value): result 0 or -errno; read/write answer with the byte count as result.
+ * - stat times are milliseconds (numbers or Dates), carried as two uint32 halves; ino/mode/uid are uint32.
+ * - readdir may answer (0, names, stats) with one stat per name: the stat's type bits become d_type, so
+ *   `find` and `ls` need no extra lookup per entry.
+ * - its fgetattr handler calls ops.getattr(path), never ops.fgetattr.
+ * - its utimens passes the access time twice (fuse-native.c copies l->atime into both argument pairs), so
+ *   the mtime argument is wrong until that line is patched; this adapter uses the arguments as documented.
+ * - write/read buffers are kernel memory detached after the callback: written data is copied here.
+ */
+import { readdir as readdirAsync, stat as statAsync } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import Fuse, { type FuseOps, type FuseStat } from 'fuse-native';
+import { isTgfsError, TgfsError } from '../errors.js';
+import { errnoOf } from './errno.js';
+import type { FileStat, FileSystemApi } from './file-system-api.js';
+import { appendOptions, extraLibfuseOptions } from './mount-options.js';
+
+export interface MountFileSystemOptions {
+  readonly readOnly?: boolean;
+  /** libfuse's own debug output on stderr plus one log line per call. */
+  readonly debug?: boolean;
+  /** Lets users other than the mounting one in (needs user_allow_other in /etc/fuse.conf for non-root). */
+  readonly allowOther?: boolean;
+  /** Where EIO causes (and, with debug, every call) are reported. Default: stderr. */
+  readonly log?: (line: string) => void;
+  /** An op still pending after this long fails with ETIMEDOUT rather than hanging the caller. */
+  readonly opTimeoutMs?: number;
+}
+
+export interface MountedFileSystem {
+  readonly mountpoint: string;
+  /** Lazily unmounts (fusermount -u -z): open files stay usable until closed, new accesses see the directory. */
+  unmount(): Promise<void>;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const PERMISSION_BITS = 0o7777;
+/**
+ * Only the user.* xattr namespace is stored. system.posix_acl_* must fail with EOPNOTSUPP, or `cp -p`
+ * "preserves" the mode as an ACL the kernel never applies instead of calling chmod; security.* labels belong
+ * to one machine's LSM, not to a synced tree. Reads outside user.* answer "no such attribute" without a
+ * filesystem call (the kernel asks for security.capability on writes).
+ */
+const STORED_XATTR_PREFIX = 'user.';
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+/**
+ * fuse-native turns a timespec into milliseconds; UTIME_NOW/UTIME_OMIT (tv_sec 0, tv_nsec 2^30-1 / 2^30-2)
+ * both arrive as 1073 ms. libfuse2 sends UTIME_OMIT for a time the caller left unchanged (touch -m), and the
+ * kernel fills real times for "now" without a writeback cache, so 1073 means "keep the current value".
+ */
+const UTIME_SPECIAL_MS = 1073;
+const DEFAULT_OP_TIMEOUT_MS = 60_000;
+
+/** fuse-native with the libfuse options it has no names for (see mount-options.ts). */
+class TgfsFuse extends Fuse {
+  constructor(
+    mountpoint: string,
+    ops: FuseOps,
+    opts: ConstructorParameters<typeof Fuse>[2],
+    private readonly extraOptions: readonly string[],
+  ) {
+    super(mountpoint, ops, opts);
+  }
+
+  protected override _fuseOptions(): string {
+    return appendOptions(super._fuseOptions(), this.extraOptions);
+  }
+}
+
+export async function mountFileSystem(
+  fs: FileSystemApi,
+  mountpoint: string,
+  opts: MountFileSystemOptions = {},
+): Promise<MountedFileSystem> {
+  const absolute = resolve(mountpoint);
+  await checkMountpoint(absolute);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`tgcryptfs: ${line}\n`));
+  const ops = fuseOps(fs, { log, debug: opts.debug === true });
+  const fuse = new TgfsFuse(
+    absolute,
+    ops,
+    {
+      debug: opts.debug === true,
+      // A dead earlier mount here ("Transport endpoint is not connected") is cleared before mounting.
+      force: true,
+      mkdir: false,
+      allowOther: opts.allowOther === true,
+      defaultPermissions: true,
+      fsname: 'tgcryptfs',
+      subtype: 'tgcryptfs',
+      timeout: opts.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
+    },
+    extraLibfuseOptions({ readOnly: opts.readOnly === true }),
+  );
+  await new Promise<void>((done, fail) => {
+    // fuse-native calls back once the kernel has sent FUSE_INIT: the mount is usable from then on.
+    fuse.mount((err) => (err ? fail(mountError(absolute, err)) : done()));
+  });
+  return {
+    mountpoint: absolute,
+    unmount: () =>
+      new Promise<void>((done, fail) => {
+        fuse.unmount((err) =>
+          err
+            ? fail(
+                new TgfsError('MOUNT_FAILED', `could not unmount ${absolute}: ${err.message}`, {
+                  cause: err,
+                }),
+              )
+            : done(),
+        );
+      }),
+  };
+}
+
+async function checkMountpoint(mountpoint: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await statAsync(mountpoint)).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A dead FUSE mount still sits here; fuse-native's `force` unmounts it first.
+    if (code === 'ENOTCONN') return;
+    if (code === 'ENOENT')
+      throw new TgfsError('MOUNTPOINT_INVALID', `mount point ${mountpoint} does not exist`);
+    throw new TgfsError(
+      'MOUNTPOINT_INVALID',
+      `mount point ${mountpoint} is not usable: ${code ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!isDirectory) throw new TgfsError('MOUNTPOINT_INVALID', `mount point ${mountpoint} is not a directory`);
+  // libfuse2 refuses a non-empty directory with only a line on stderr; say which directory and why.
+  if ((await readdirAsync(mountpoint)).length > 0) {
+    throw new TgfsError('MOUNTPOINT_INVALID', `mount point ${mountpoint} is not empty`);
+  }
+}
+
+function mountError(mountpoint: string, err: Error): TgfsError {
+  if (err.message === 'Mountpoint in use') {
+    return new TgfsError('MOUNTPOINT_INVALID', `mount point ${mountpoint} is already a mount point`, {
+      cause: err,
+    });
+  }
+  return new TgfsError(
+    'MOUNT_FAILED',
+    `could not mount at ${mountpoint}: ${err.message} (is /dev/fuse available and fusermount installed?)`,
+    { cause: err },
+  );
+}
+
+interface OpContext {
+  readonly log: (line: string) => void;
+  readonly debug: boolean;
+}
+
+/** The fuse-native ops table over a FileSystemApi; exported for tests that drive ops without the kernel. */
+export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
+  // fuse-native does not expose fuse_get_context(): new inodes belong to the user serving the mount.
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+
+  /** Runs one op; `answer` receives the resolved value and calls fuse-native's callback. */
+  function run<T>(
+    op: string,
+    path: string,
+    work: () => Promise<T>,
+    answer: (value: T) => void,
+    fail: (errno: number) => void,
+  ): void {
+    work().then(
+      (value) => {
+        if (ctx.debug) ctx.log(`${op} ${path} ok`);
+        answer(value);
+      },
+      (err: unknown) => {
+        const errno = errnoOf(err, (line) => ctx.log(`${op} ${path}: ${line}`));
+        if (ctx.debug) ctx.log(`${op} ${path} ${errno}`);
+        fail(errno);
+      },
+    );
+  }
+
+  const plain = (op: string, path: string, work: () => Promise<unknown>, cb: (result: number) => void) =>
+    run(op, path, work, () => cb(0), cb);
+
+  return {
+    init: (cb) => cb(0),
+    access: (path, _mode, cb) => plain('access', path, () => fs.getattr(path), cb),
+    statfs: (path, cb) =>
+      run(
+        'statfs',
+        path,
+        () => fs.statfs(),
+        (s) =>
+          cb(0, {
+            bsize: s.blockSize,
+            frsize: s.blockSize,
+            blocks: clampUint32(s.blocks),
+            bfree: clampUint32(s.blocksFree),
+            bavail: clampUint32(s.blocksFree),
+            files: clampUint32(s.files),
+            ffree: clampUint32(s.filesFree),
+            favail: clampUint32(s.filesFree),
+            fsid: 0,
+            flag: 0,
+            namemax: s.nameMax,
+          }),
+        cb,
+      ),
+    getattr: (path, cb) =>
+      run(
+        'getattr',
+        path,
+        () => fs.getattr(path),
+        (s) => cb(0, toFuseStat(s)),
+        cb,
+      ),
+    fgetattr: (path, fd, cb) =>
+      run(
+        'fgetattr',
+        path,
+        () => fs.fgetattr(path, fd),
+        (s) => cb(0, toFuseStat(s)),
+        cb,
+      ),
+    readdir: (path, cb) =>
+      run(
+        'readdir',
+        path,
+        async () => {
+          const [entries, self, parent] = await Promise.all([
+            fs.readdir(path),
+            fs.getattr(path),
+            fs.getattr(dirname(path)),
+          ]);
+          const names = ['.', '..'];
+          const stats = [toFuseStat(self), toFuseStat(parent)];
+          for (const entry of entries) {
+            names.push(entry.name);
+            stats.push(toFuseStat(entry.stat));
+          }
+          return { names, stats };
+        },
+        ({ names, stats }) => cb(0, names, stats),
+        cb,
+      ),
+    mkdir: (path, mode, cb) =>
+      plain('mkdir', path, () => fs.mkdir(path, mode & PERMISSION_BITS, uid, gid), cb),
+    rmdir: (path, cb) => plain('rmdir', path, () => fs.rmdir(path), cb),
+    create: (path, mode, cb) =>
+      run(
+        'create',
+        path,
+        () => fs.create(path, mode & PERMISSION_BITS, uid, gid),
+        (fd) => cb(0, fd),
+        cb,
+      ),
+    mknod: (path, mode, _dev, cb) =>
+      plain(
+        'mknod',
+        path,
+        async () => {
+          // Device nodes, FIFOs and sockets have no place in a synced store.
+          if ((mode & S_IFMT) !== S_IFREG)
+            throw new TgfsError('NOT_PERMITTED', `cannot create special file ${path}`);
+          await fs.release(await fs.create(path, mode & PERMISSION_BITS, uid, gid));
+        },
+        cb,
+      ),
+    open: (path, flags, cb) =>
+      run(
+        'open',
+        path,
+        () => fs.open(path, flags),
+        (fd) => cb(0, fd),
+        cb,
+      ),
+    read: (path, fd, buffer, length, position, cb) =>
+      run('read', path, () => fs.read(fd, buffer, length, position), cb, cb),
+    write: (path, fd, buffer, length, position, cb) =>
+      run(
+        'write',
+        path,
+        // The kernel's buffer is detached when we answer; the filesystem may keep this copy.
+        () => fs.write(fd, Buffer.from(buffer.subarray(0, length)), length, position),
+        cb,
+        cb,
+      ),
+    flush: (path, fd, cb) => plain('flush', path, () => fs.flush(fd), cb),
+    fsync: (path, _datasync, fd, cb) => plain('fsync', path, () => fs.fsync(fd), cb),
+    // Directory changes are events committed when their op returns; there is nothing left to sync.
+    fsyncdir: (_path, _datasync, _fd, cb) => cb(0),
+    release: (path, fd, cb) => plain('release', path, () => fs.release(fd), cb),
+    truncate: (path, size, cb) => plain('truncate', path, () => fs.truncate(path, size), cb),
+    ftruncate: (path, fd, size, cb) => plain('ftruncate', path, () => fs.ftruncate(fd, size), cb),
+    unlink: (path, cb) => plain('unlink', path, () => fs.unlink(path), cb),
+    rename: (from, to, cb) => plain('rename', from, () => fs.rename(from, to), cb),
+    link: (existing, path, cb) => plain('link', path, () => fs.link(existing, path), cb),
+    symlink: (target, path, cb) => plain('symlink', path, () => fs.symlink(target, path, uid, gid), cb),
+    readlink: (path, cb) =>
+      run(
+        'readlink',
+        path,
+        () => fs.readlink(path),
+        (target) => cb(0, target),
+        cb,
+      ),
+    chmod: (path, mode, cb) => plain('chmod', path, () => fs.chmod(path, mode & PERMISSION_BITS), cb),
+    chown: (path, newUid, newGid, cb) => plain('chown', path, () => fs.chown(path, newUid, newGid), cb),
+    utimens: (path, atimeMs, mtimeMs, cb) =>
+      plain(
+        'utimens',
+        path,
+        async () => {
+          let atime = atimeMs;
+          let mtime = mtimeMs;
+          if (atime === UTIME_SPECIAL_MS || mtime === UTIME_SPECIAL_MS) {
+            const current = await fs.getattr(path);
+            if (atime === UTIME_SPECIAL_MS) atime = current.atimeMs;
+            if (mtime === UTIME_SPECIAL_MS) mtime = current.mtimeMs;
+          }
+          await fs.utimens(path, atime, mtime);
+        },
+        cb,
+      ),
+    setxattr: (path, name, value, _position, flags, cb) =>
+      plain(
+        'setxattr',
+        path,
+        async () => {
+          if (!name.startsWith(STORED_XATTR_PREFIX)) throw unsupportedXattr(name);
+          if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
+            const exists = await hasXattr(fs, path, name);
+            if (flags & XATTR_CREATE && exists)
+              throw new TgfsError('EXISTS', `xattr ${name} exists on ${path}`);
+            if (flags & XATTR_REPLACE && !exists)
+              throw new TgfsError('NO_XATTR', `no xattr ${name} on ${path}`);
+          }
+          await fs.setxattr(path, name, Buffer.from(value));
+        },
+        cb,
+      ),
+    // fuse-native copies the value and answers size probes (a 0-byte buffer) with the length.
+    getxattr: (path, name, _position, cb) =>
+      run(
+        'getxattr',
+        path,
+        () =>
+          name.startsWith(STORED_XATTR_PREFIX)
+            ? fs.getxattr(path, name)
+            : Promise.reject(new TgfsError('NO_XATTR', `no xattr ${name} on ${path}`)),
+        (value) => cb(0, value),
+        cb,
+      ),
+    listxattr: (path, cb) =>
+      run(
+        'listxattr',
+        path,
+        () => fs.listxattr(path),
+        (names) => cb(0, names),
+        cb,
+      ),
+    removexattr: (path, name, cb) =>
+      plain(
+        'removexattr',
+        path,
+        () =>
+          name.startsWith(STORED_XATTR_PREFIX)
+            ? fs.removexattr(path, name)
+            : Promise.reject(unsupportedXattr(name)),
+        cb,
+      ),
+  };
+}
+
+function unsupportedXattr(name: string): TgfsError {
+  return new TgfsError('NOT_SUPPORTED', `only user.* extended attributes are stored, not ${name}`);
+}
+
+async function hasXattr(fs: FileSystemApi, path: string, name: string): Promise<boolean> {
+  try {
+    await fs.getxattr(path, name);
+    return true;
+  } catch (err) {
+    if (isTgfsError(err, 'NO_XATTR')) return false;
+    throw err;
+  }
+}
+
+function toFuseStat(s: FileStat): FuseStat {
+  return {
+    mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.sizeBytes,
+    nlink: s.nlink,
+    ino: s.ino,
+    blksize: 4096,
+    // du and `ls -s` count 512-byte blocks.
+    blocks: Math.ceil(s.sizeBytes / 512),
+    atime: Math.floor(s.atimeMs),
+    mtime: Math.floor(s.mtimeMs),
+    ctime: Math.floor(s.ctimeMs),
+  };
+}
+
+function clampUint32(n: number): number {
+  return Math.min(Math.max(0, Math.floor(n)), 0xffffffff);
+}

@@ -1,0 +1,25 @@
+/**
+ * A textual fingerprint of a tree, computed by find and sha256sum in a child process, for comparing a tree
+ * before and after a remount (or against a copy in a plain directory).
+ */
+import { q, shOk } from './sh.js';
+
+export interface ManifestOptions {
+  /** FUSE reports directory sizes its own way; leave them out when comparing with a plain directory. */
+  readonly dirSizes?: boolean;
+  /** 'full' = %T@ as stored, 'seconds' for trees copied from a filesystem with finer timestamps, 'none'. */
+  readonly mtime?: 'full' | 'seconds' | 'none';
+}
+
+export async function manifest(dir: string, opts: ManifestOptions = {}): Promise<string> {
+  const t = { full: ' %T@', seconds: ' %Ts', none: '' }[opts.mtime ?? 'full'];
+  const dirSize = opts.dirSizes === false ? '-' : '%s';
+  const find =
+    `find . -mindepth 1 \\( -type d -printf '%P %y %m ${dirSize}${t} %l\\n' \\) ` +
+    `-o -printf '%P %y %m %s${t} %l\\n'`;
+  return shOk(`cd ${q(dir)} && ${find} | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum`);
+}
+
+export async function sha256(file: string): Promise<string> {
+  return (await shOk(`sha256sum < ${q(file)}`)).split(' ')[0] ?? '';
+}
