@@ -184,7 +184,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   async ftruncate(fd: Fd, sizeBytes: number): Promise<void> {
     const open = this.openFile(fd);
     this.assertWritable(open.path);
-    const copy = await this.workingCopy(open);
+    const copy = await this.workingCopy(open, sizeBytes);
     copy.truncate(sizeBytes, this.now());
   }
 
@@ -192,7 +192,9 @@ export class EncryptedFileSystem implements FileSystemApi {
     this.assertWritable(path);
     const node = this.nodeAt(path);
     if (node.kind === 'dir') throw new TgfsError('IS_DIR', `${path}: is a directory`);
-    const copy = await this.acquireCopy(node.inode, path);
+    // Only the bytes that survive the truncation are read: `cp` over a file whose old content is damaged
+    // truncates it to 0 first, and that must work.
+    const copy = await this.acquireCopy(node.inode, path, sizeBytes);
     try {
       copy.truncate(sizeBytes, this.now());
       await this.commitContent(node.inode, path);
@@ -405,15 +407,19 @@ export class EncryptedFileSystem implements FileSystemApi {
     return next;
   }
 
-  private async workingCopy(open: OpenFile): Promise<WorkingCopy> {
+  private async workingCopy(open: OpenFile, keepBytes?: number): Promise<WorkingCopy> {
     if (open.holdsCopy) return this.copies.get(open.inode)!.copy;
-    const copy = await this.acquireCopy(open.inode, open.path);
+    const copy = await this.acquireCopy(open.inode, open.path, keepBytes);
     if (open.holdsCopy) this.releaseCopy(open.inode);
     open.holdsCopy = true;
     return copy;
   }
 
-  private async acquireCopy(inode: InodeId, path: string): Promise<WorkingCopy> {
+  private async acquireCopy(
+    inode: InodeId,
+    path: string,
+    keepBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<WorkingCopy> {
     const existing = this.copies.get(inode);
     if (existing !== undefined) {
       existing.refs++;
@@ -421,8 +427,8 @@ export class EncryptedFileSystem implements FileSystemApi {
     }
     const node = nodeOf(this.state, inode);
     if (node === undefined) throw new TgfsError('NOT_FOUND', `${path}: no such file`);
-    const initial =
-      node.sizeBytes === 0 ? new Uint8Array(0) : await this.readContent(node, 0, node.sizeBytes);
+    const loadBytes = Math.min(keepBytes, node.sizeBytes);
+    const initial = loadBytes === 0 ? new Uint8Array(0) : await this.readContent(node, 0, loadBytes);
     const raced = this.copies.get(inode);
     if (raced !== undefined) {
       raced.refs++;

@@ -327,6 +327,8 @@ export class ChunkStore {
         }
       }
       if (l === undefined) {
+        const bad = await this.index.get(`b:${id}`);
+        if (bad !== undefined) throw new TgfsError('CHUNK_AUTH_FAILED', bad);
         throw new TgfsError(
           'CHUNK_MISSING',
           `chunk ${id} of namespace ${this.ns} is neither local nor in the index`,
@@ -334,10 +336,34 @@ export class ChunkStore {
       }
       const loc = JSON.parse(l) as StoredLoc;
       const sealed = await this.store.read(loc.msg, { offset: loc.off, length: loc.len });
-      const plain = openChunk(this.dataKey, this.ns, id, sealed, `message ${loc.msg}`);
+      let plain: Uint8Array;
+      try {
+        plain = openChunk(this.dataKey, this.ns, id, sealed, `message ${loc.msg}`);
+      } catch (err) {
+        if (err instanceof TgfsError && err.code === 'CHUNK_AUTH_FAILED')
+          await this.forgetDamaged(id, err.message);
+        throw err;
+      }
       await this.cache.put(id, sealed);
       return plain;
     }
+  }
+
+  /**
+   * The stored copy of a chunk failed authentication: drop its location (the store itself is left as it is)
+   * so that writing the same content again stages and uploads a good copy instead of deduplicating against
+   * the damaged one. Readers until then keep getting CHUNK_AUTH_FAILED with the original reason.
+   */
+  private async forgetDamaged(id: string, reason: string): Promise<void> {
+    await this.lock.run(async () => {
+      await this.index.batch(
+        [
+          { type: 'del', key: `l:${id}` },
+          { type: 'put', key: `b:${id}`, value: reason },
+        ],
+        SYNC,
+      );
+    });
   }
 
   private async postPack(group: [string, StagedLoc][]): Promise<number> {

@@ -50,8 +50,10 @@ export class MountCommand extends TgfsCommand {
         log,
       });
       await recordMount(home.paths, { pid: process.pid, mountpoint, namespace: info.name });
+      // Listen before announcing readiness: a SIGTERM sent right after the line must unmount, not kill.
+      const stopped = waitForStopSignal();
       this.print(`${READY_PREFIX}${mountpoint}`);
-      await waitForStopSignal();
+      await stopped;
       log(`unmounting ${mountpoint}`);
       await session.fs.flushAll();
       await unmountWithRetries(mounted.unmount, log);
