@@ -3,10 +3,6 @@
  * run. Remove the todo once the gap is closed.
  */
 
-/** fuse-native.c's utimens copies l->atime into both argument pairs (FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)). */
-export const FUSE_NATIVE_UTIMENS_BUG =
-  'fuse-native 2.2.6 passes atime as mtime to utimens (needs a patched binding)';
-
 /** libfuse 2.9's high-level setattr calls utimens only when both times are set (tar x, touch -m set mtime alone). */
 export const LIBFUSE2_MTIME_ONLY_DROPPED =
   'libfuse 2.9 ignores a SETATTR that sets mtime alone (tar x, touch -m)';
