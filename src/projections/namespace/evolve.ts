@@ -1,0 +1,60 @@
+/**
+ * The namespace reducer: Create/Move/Delete are move ops on the replicated tree, and every namespace event
+ * feeds the inode's last-writer-wins registers. Mutates and returns the state it is given; reads no clock,
+ * key or I/O, so a rollback and replay reproduces it exactly.
+ */
+import { positionOf } from '../../events/canonical-order.js';
+import type { InodeId, TgfsEvent } from '../../events/types.js';
+import { applyCreateAttrs, applySetAttr, applyWriteAttrs, touchInode } from './attributes.js';
+import { applyMoveOp } from './move-log.js';
+import { markSeen } from './seen-events.js';
+import type { NamespaceState } from './state.js';
+
+export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState {
+  switch (event.type) {
+    case 'Create': {
+      if (!markSeen(state.seen, event.author, event.seq)) return state;
+      const pos = positionOf(event);
+      const { body } = event;
+      const identityChanged = applyCreateAttrs(state, body, pos);
+      applyMoveOp(state, { pos, inode: body.inode, parent: body.parent, name: body.name, toTrash: false });
+      // A node linked before its Create arrived becomes visible now, even if this Create's own move was skipped.
+      if (identityChanged) invalidateListing(state, body.inode);
+      return state;
+    }
+    case 'Move': {
+      if (!markSeen(state.seen, event.author, event.seq)) return state;
+      const pos = positionOf(event);
+      const { body } = event;
+      touchInode(state, body.inode, pos);
+      applyMoveOp(state, { pos, inode: body.inode, parent: body.parent, name: body.name, toTrash: false });
+      return state;
+    }
+    case 'Delete': {
+      if (!markSeen(state.seen, event.author, event.seq)) return state;
+      const pos = positionOf(event);
+      touchInode(state, event.body.inode, pos);
+      applyMoveOp(state, { pos, inode: event.body.inode, parent: event.body.inode, name: '', toTrash: true });
+      return state;
+    }
+    case 'Write':
+      if (!markSeen(state.seen, event.author, event.seq)) return state;
+      applyWriteAttrs(state, event.body, positionOf(event));
+      return state;
+    case 'SetAttr':
+      if (!markSeen(state.seen, event.author, event.seq)) return state;
+      applySetAttr(state, event.body, positionOf(event));
+      return state;
+    case 'NamespaceCreated':
+    case 'MachineJoined':
+      return state;
+  }
+}
+
+function invalidateListing(state: NamespaceState, inode: InodeId): void {
+  state.treeVersion++;
+  const link = state.links.get(inode);
+  if (link === undefined) return;
+  const dir = state.dirs.get(link.parent);
+  if (dir !== undefined) dir.sorted = undefined;
+}

@@ -1,0 +1,109 @@
+/**
+ * State of one namespace's projection: the move-CRDT tree (Kleppmann et al. 2021) with its op log, an index of
+ * shown names per directory, and last-writer-wins attribute registers per inode. Pure: no I/O.
+ *
+ * The maps are mutable because `evolve` updates them in place for speed; readers go through `queries.ts`.
+ */
+import type { OrderPosition } from '../../events/canonical-order.js';
+import type { Extent, InodeId, InodeKind, MachineId } from '../../events/types.js';
+
+/** Where a node hangs in the tree, and which op put it there (that op's position orders name conflicts). */
+export interface TreeLink {
+  readonly inode: InodeId;
+  readonly parent: InodeId;
+  readonly name: string;
+  readonly pos: OrderPosition;
+}
+
+/**
+ * One move op in canonical order. `old` is the node's link before the op was applied, so the op can be undone
+ * when a late op sorts before it. A Delete's target name is the node's name at application time, hence
+ * `toTrash` instead of a fixed name.
+ */
+export interface MoveLogEntry {
+  readonly pos: OrderPosition;
+  readonly inode: InodeId;
+  readonly parent: InodeId;
+  readonly name: string;
+  readonly toTrash: boolean;
+  old: TreeLink | undefined;
+  /** The op would have made a cycle (or moved root/trash) and was not applied; it stays in the log. */
+  skipped: boolean;
+}
+
+/**
+ * The children of one directory. Inodes sharing a name form a group sorted by link position; the first of a
+ * group shows the plain name, the others are "secondaries" shown under a conflict name.
+ */
+export interface DirIndex {
+  readonly groups: Map<string, TreeLink[]>;
+  /** Short conflict name (`name.conflict-<author8>`) → the secondaries that want it. */
+  readonly secondaries: Map<string, Set<TreeLink>>;
+  /** Long conflict name (`name.conflict-<author8>-<inode>`) → secondary, used when the short name is ambiguous. */
+  readonly longNames: Map<string, TreeLink>;
+  /** childrenOf's answer, dropped on any change to this directory. */
+  sorted: Array<[string, InodeId]> | undefined;
+}
+
+/** A last-writer-wins value: the one written by the event with the greatest canonical position. */
+export interface Register<T> {
+  readonly pos: OrderPosition;
+  readonly value: T;
+}
+
+export interface FileContent {
+  readonly sizeBytes: number;
+  readonly inline?: Uint8Array;
+  readonly extents?: readonly Extent[];
+}
+
+/** Identity fields set together by Create. */
+export interface CreateAttrs {
+  readonly kind: InodeKind;
+  readonly target?: string;
+}
+
+export interface InodeAttrs {
+  created: Register<CreateAttrs> | undefined;
+  mode: Register<number> | undefined;
+  uid: Register<number> | undefined;
+  gid: Register<number> | undefined;
+  mtimeMs: Register<number> | undefined;
+  atimeMs: Register<number> | undefined;
+  ctimeMs: Register<number> | undefined;
+  content: Register<FileContent> | undefined;
+  /** Per-name registers; `null` is a removal tombstone. */
+  xattrs: Map<string, Register<Uint8Array | null>> | undefined;
+}
+
+/** Seqs seen from one author: all of 1..upTo, plus `above` for ones that arrived ahead of a gap. */
+export interface SeenSeqs {
+  upTo: number;
+  readonly above: Set<number>;
+}
+
+export interface NamespaceState {
+  /** Current link of every node that has one; ROOT and TRASH have none (children of nothing). */
+  readonly links: Map<InodeId, TreeLink>;
+  /** Move ops in canonical order. */
+  readonly log: MoveLogEntry[];
+  /** parent → its children's index. */
+  readonly dirs: Map<InodeId, DirIndex>;
+  readonly attrs: Map<InodeId, InodeAttrs>;
+  readonly seen: Map<MachineId, SeenSeqs>;
+  /** Bumped on every tree change, so derived caches (liveCount) know when to recompute. */
+  treeVersion: number;
+  liveCountCache: { readonly version: number; readonly count: number } | undefined;
+}
+
+export function initialNamespaceState(): NamespaceState {
+  return {
+    links: new Map(),
+    log: [],
+    dirs: new Map(),
+    attrs: new Map(),
+    seen: new Map(),
+    treeVersion: 0,
+    liveCountCache: undefined,
+  };
+}

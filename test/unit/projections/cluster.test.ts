@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CLUSTER_NS, type TgfsEvent } from '../../../src/events/types.js';
+import { evolveCluster } from '../../../src/projections/cluster/evolve.js';
+import {
+  memberOf,
+  namespaceById,
+  namespaceByName,
+  namespacesByName,
+} from '../../../src/projections/cluster/queries.js';
+import { initialClusterState } from '../../../src/projections/cluster/state.js';
+import { event, MACHINE_A, MACHINE_B } from './event-builders.js';
+
+function namespaceCreated(author: string, seq: number, wallMs: number, id: string, name: string): TgfsEvent {
+  const e = event(author, seq, wallMs, 'NamespaceCreated', {
+    namespace: id,
+    name,
+    mode: 'distributed',
+    conflict: 'last-write-wins',
+    master: author,
+    createdAtMs: wallMs,
+  });
+  return { ...e, ns: CLUSTER_NS };
+}
+
+const NS1 = '11111111111111111111111111111111';
+const NS2 = '22222222222222222222222222222222';
+
+describe('cluster projection', () => {
+  test('two namespaces created under one name: the canonical-earlier keeps it, in any delivery order', () => {
+    const first = namespaceCreated(MACHINE_B, 1, 100, NS1, 'photos');
+    const second = namespaceCreated(MACHINE_A, 1, 101, NS2, 'photos');
+    for (const order of [
+      [first, second],
+      [second, first],
+      [second, first, second, first],
+    ]) {
+      const state = order.reduce(evolveCluster, initialClusterState());
+      assert.equal(namespaceByName(state, 'photos')?.id, NS1);
+      assert.equal(state.byName.get('photos'), NS1);
+      assert.equal(namespaceById(state, NS2)?.name, 'photos', 'the loser stays reachable by id');
+      assert.deepEqual(
+        namespacesByName(state).map((n) => n.id),
+        [NS1],
+      );
+      assert.equal(state.namespaces.size, 2);
+    }
+  });
+
+  test('a namespace keeps the settings of the event that created it', () => {
+    const state = [namespaceCreated(MACHINE_A, 1, 100, NS1, 'work')].reduce(
+      evolveCluster,
+      initialClusterState(),
+    );
+    assert.deepEqual(
+      { ...namespaceByName(state, 'work'), pos: undefined },
+      {
+        id: NS1,
+        name: 'work',
+        mode: 'distributed',
+        conflict: 'last-write-wins',
+        master: MACHINE_A,
+        createdAtMs: 100,
+        pos: undefined,
+      },
+    );
+  });
+
+  test('a joined machine becomes a member with its public key; namespace events are ignored', () => {
+    const key = new Uint8Array(32).fill(9);
+    const joined = event(MACHINE_A, 1, 100, 'MachineJoined', {
+      machine: MACHINE_B,
+      name: 'laptop',
+      publicKey: key,
+      createdAtMs: 100,
+    });
+    const later = event(MACHINE_A, 2, 200, 'MachineJoined', {
+      machine: MACHINE_B,
+      name: 'renamed',
+      publicKey: new Uint8Array(32),
+      createdAtMs: 200,
+    });
+    const write = event(MACHINE_A, 3, 300, 'Write', { inode: NS1, sizeBytes: 0, mtimeMs: 0 });
+    for (const order of [
+      [joined, later, write],
+      [later, write, joined],
+    ]) {
+      const state = order.reduce(evolveCluster, initialClusterState());
+      assert.equal(memberOf(state, MACHINE_B)?.name, 'laptop');
+      assert.deepEqual(memberOf(state, MACHINE_B)?.publicKey, key);
+      assert.equal(memberOf(state, MACHINE_B)?.joinedAtMs, 100);
+      assert.equal(state.members.size, 1);
+    }
+  });
+});
