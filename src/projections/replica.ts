@@ -1,6 +1,8 @@
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { from, map, type Observable, Subject } from 'rxjs';
+import { TgfsError } from '../errors.js';
 import { openRecordBox } from '../events/event-seal.js';
-import { type Emitted, EventWriter } from '../events/event-writer.js';
+import { EventWriter } from '../events/event-writer.js';
+import { compareHlc, ZERO_HLC } from '../events/hlc.js';
 import type { OpLog } from '../events/op-log.js';
 import { openRecord } from '../events/signing.js';
 import type {
@@ -11,8 +13,10 @@ import type {
   NamespaceId,
   SignedEvent,
   TgfsEvent,
+  VectorClock,
 } from '../events/types.js';
-import { merge } from '../events/vector-clock.js';
+import { emptyClock, merge } from '../events/vector-clock.js';
+import { Projection } from './projection.js';
 
 /** A pure projection: the initial state and the reducer that folds one event in. */
 export interface ProjectionSpec<S> {
@@ -25,23 +29,22 @@ export interface LocalMachine {
   readonly privateKey: Uint8Array;
 }
 
+export type Command = { [K in EventType]: { type: K; body: EventBodies[K] } }[EventType];
+
 /**
  * One namespace on this machine: the op log replayed into a projection, then kept live as this machine
- * commits events (and, with sync, as others' arrive). The state is exposed as an observable for views.
+ * commits events and as other machines' events arrive. The views the FUSE layer and the CLI read are the
+ * projection's state.
  */
 export class Replica<S> {
-  private readonly subject: BehaviorSubject<S>;
-
   private constructor(
     private readonly log: OpLog,
     readonly ns: NamespaceId,
     private readonly eventKey: Uint8Array,
-    private readonly spec: ProjectionSpec<S>,
+    private readonly projection: Projection<S>,
+    private readonly live: Subject<TgfsEvent>,
     private readonly writer: EventWriter,
-    initial: S,
-  ) {
-    this.subject = new BehaviorSubject(initial);
-  }
+  ) {}
 
   static async open<S>(
     log: OpLog,
@@ -50,20 +53,21 @@ export class Replica<S> {
     machine: LocalMachine,
     spec: ProjectionSpec<S>,
   ): Promise<Replica<S>> {
-    let state = spec.initial();
-    let clock = {};
-    let hlc: Hlc = { wallMs: 0, counter: 0 };
-    for await (const { id, sealed } of log.replay(ns)) {
-      const event = decodeStored(eventKey, ns, id, sealed).event;
-      state = spec.evolve(state, event);
-      clock = merge(clock, event.clock);
-      if (
-        event.hlc.wallMs > hlc.wallMs ||
-        (event.hlc.wallMs === hlc.wallMs && event.hlc.counter > hlc.counter)
-      ) {
-        hlc = event.hlc;
-      }
-    }
+    const projection = new Projection(spec.initial(), spec.evolve);
+    const live = new Subject<TgfsEvent>();
+    // While replaying, also gather what this machine has seen, so its next event sorts after all of it.
+    let clock: VectorClock = emptyClock;
+    let hlc: Hlc = ZERO_HLC;
+    const replay$: Observable<TgfsEvent> = from(log.replay(ns)).pipe(
+      map(({ id, sealed }) => {
+        const event = decodeStored(eventKey, ns, id, sealed).event;
+        clock = merge(clock, event.clock);
+        if (compareHlc(event.hlc, hlc) > 0) hlc = event.hlc;
+        return event;
+      }),
+    );
+    projection.start(replay$, live);
+    await projection.whenReplayed();
     const head = await log.headOf(ns, machine.id);
     const writer = new EventWriter(ns, machine.id, machine.privateKey, eventKey, {
       seq: head?.seq ?? 0,
@@ -71,38 +75,34 @@ export class Replica<S> {
       clock,
       hlc,
     });
-    return new Replica(log, ns, eventKey, spec, writer, state);
+    return new Replica(log, ns, eventKey, projection, live, writer);
   }
 
   get state(): S {
-    return this.subject.value;
+    return this.projection.current();
   }
 
   get state$(): Observable<S> {
-    return this.subject.asObservable();
+    return this.projection.state$;
   }
 
   /**
-   * Emits the commands as events, folds them into the state at once (so the next call sees them) and resolves
-   * when they are durable in the local log. The whole list lands in one synced batch: it is atomic.
+   * Emits the commands as events, folds them into the state at once (so the next FUSE call sees them) and
+   * resolves when they are durable in the local log. The whole list lands in one synced batch: it is atomic.
    */
   async commit(commands: ReadonlyArray<Command>): Promise<SignedEvent[]> {
-    const emitted: Emitted[] = commands.map((c) => this.writer.emit(c.type, c.body as never));
-    let state = this.subject.value;
-    for (const e of emitted) state = this.spec.evolve(state, e.signed.event);
-    this.subject.next(state);
+    const emitted = commands.map((c) => this.writer.emit(c.type, c.body as never));
+    for (const e of emitted) this.live.next(e.signed.event);
     await this.log.append(emitted.map((e) => e.entry));
     return emitted.map((e) => e.signed);
   }
 
-  /** Folds in events that another machine wrote (already verified and stored in the log). */
+  /** Folds in events another machine wrote (already verified and in the log). */
   applyRemote(events: readonly TgfsEvent[]): void {
-    let state = this.subject.value;
     for (const e of events) {
-      state = this.spec.evolve(state, e);
       this.writer.observe(e.clock, e.hlc);
+      this.live.next(e);
     }
-    this.subject.next(state);
   }
 
   decode(id: string, sealed: Uint8Array): SignedEvent {
@@ -110,13 +110,19 @@ export class Replica<S> {
   }
 }
 
-export type Command = { [K in EventType]: { type: K; body: EventBodies[K] } }[EventType];
-
+/** Opens a sealed record from the log and checks that it is the event its key names. */
 export function decodeStored(
   eventKey: Uint8Array,
   ns: NamespaceId,
   id: string,
   sealed: Uint8Array,
 ): SignedEvent {
-  return openRecord(openRecordBox(eventKey, ns, id, sealed));
+  const signed = openRecord(openRecordBox(eventKey, ns, id, sealed));
+  if (signed.id !== id) {
+    throw new TgfsError(
+      'HOME_DAMAGED',
+      `op log entry ${id} of namespace ${ns} holds another event (${signed.id})`,
+    );
+  }
+  return signed;
 }
