@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { TgfsError } from '../errors.js';
-import type { NamespaceId } from '../events/types.js';
+import { type NamespaceId, ROOT_INODE } from '../events/types.js';
 import { EncryptedFileSystem } from '../fs/encrypted-file-system.js';
 import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
 import type { NamespaceInfo } from '../projections/cluster/state.js';
+import { nodeOf } from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
 import { namespaceProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
@@ -83,6 +84,13 @@ export async function openNamespaceSession(
   const pusher = new OpPusher(home.log, info.id, chunks, store);
   const readOnly =
     opts.readOnly === true || (info.mode === 'master-replica' && info.master !== home.machine.id);
+  if (!readOnly && nodeOf(replica.state, ROOT_INODE)?.mtimeMs === 0) {
+    // The root exists before any event; give it an owner and times on first use, as mkfs does.
+    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    await replica.commit([
+      { type: 'SetAttr', body: { inode: ROOT_INODE, mode: 0o755, ...owner, mtimeMs: Date.now(), path: '/' } },
+    ]);
+  }
   let timer: NodeJS.Timeout | undefined;
   const schedulePush = () => {
     // Debounced: a burst of FUSE calls becomes one push of packs and op batches.
