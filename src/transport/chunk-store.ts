@@ -10,6 +10,7 @@ import { openChunk, sealChunk } from './content-seal.js';
 import { chunkBoundaries, DEFAULT_CDC_PARAMS, type FastCdcParams } from './fastcdc.js';
 import type { MessageId, MessageStore } from './message-store.js';
 import { decodePackIndex, encodePackWithIndex, type PackEntry, packIndexBytesNeeded } from './pack.js';
+import { PlaintextLru } from './plaintext-lru.js';
 
 /**
  * The content of one namespace: files cut into chunks (FastCDC), each sealed alone, staged durably in the
@@ -32,6 +33,9 @@ export type ChunkIndexOp = { type: 'put'; key: string; value: string } | { type:
  * The part of a LevelDB (classic-level, or a sublevel of the home's db with utf8 values) this store uses.
  * Structural on purpose: abstract-level's own generic types do not assign cleanly between db and sublevel.
  */
+/** Decrypted chunks kept in memory for sequential reads (see PlaintextLru). */
+const RECENT_PLAINTEXT_BYTES = 64 * 1024 * 1024;
+
 export interface ChunkIndexDb {
   get(key: string): Promise<string | undefined>;
   getMany(keys: string[]): Promise<(string | undefined)[]>;
@@ -111,6 +115,7 @@ export class ChunkStore {
   // One flush at a time, so two flushes never pack the same staged chunk.
   private readonly flushLock = new Mutex();
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  private readonly recent = new PlaintextLru(RECENT_PLAINTEXT_BYTES);
   private stagedBytes = 0;
 
   private constructor(
@@ -203,9 +208,16 @@ export class ChunkStore {
    */
   read(extent: Extent | string): Promise<Uint8Array> {
     const id = typeof extent === 'string' ? extent : extent.chunkId;
+    const recent = this.recent.get(id);
+    if (recent !== undefined) return Promise.resolve(recent);
     let pending = this.inflight.get(id);
     if (pending === undefined) {
-      pending = this.readUncoalesced(id).finally(() => this.inflight.delete(id));
+      pending = this.readUncoalesced(id)
+        .then((plain) => {
+          this.recent.set(id, plain);
+          return plain;
+        })
+        .finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
     return pending;
