@@ -1,8 +1,12 @@
-// fuse-native 2.2.6 hands utimens the access time twice (its C glue copies l->atime into the mtime argument),
-// so `touch -m`, `cp -p` and `tar x` cannot set mtimes. Upstream is unmaintained; this postinstall step fixes
-// that one line and builds the binding from source, which node-gyp-build then prefers over the prebuilt one.
+// Two fixes to fuse-native 2.2.6's C glue (upstream is unmaintained), applied after install; the binding is
+// then built from source, which node-gyp-build prefers over the prebuilt one:
+// - utimens handed the access time twice (l->atime was copied into the mtime argument), so `touch -d`,
+//   `cp -p` and `tar x` could not set mtimes;
+// - libfuse 2.9's high-level API drops a SETATTR that sets mtime alone (what `tar x` and `touch -m` send)
+//   unless the filesystem declares `flag_utime_omit_ok`. With it, times arrive as UTIME_OMIT (the adapter reads
+//   the resulting 1073 ms as "keep") or UTIME_NOW (`touch`), which the glue now turns into the current time.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -11,22 +15,64 @@ let dir;
 try {
   dir = dirname(require.resolve('fuse-native/package.json'));
 } catch {
-  process.exit(0); // not installed (e.g. a production install without it): nothing to patch
+  process.exit(0); // not installed: nothing to patch
 }
+const PATCHES = [
+  ['FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)'],
+  [
+    'struct fuse_operations ops = { };\n',
+    'struct fuse_operations ops = { };\n  ops.flag_utime_omit_ok = 1;\n',
+  ],
+  [
+    '  l->atime = timespec_to_uint64(&tv[0]);\n  l->mtime = timespec_to_uint64(&tv[1]);\n',
+    '  l->atime = utimens_to_uint64(&tv[0]);\n  l->mtime = utimens_to_uint64(&tv[1]);\n',
+  ],
+  [
+    'static void populate_stat (uint32_t *ints, struct stat* stat) {',
+    `static uint64_t utimens_to_uint64 (const struct timespec* ts) {
+  if (ts->tv_nsec == UTIME_NOW) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return timespec_to_uint64(&now);
+  }
+  return timespec_to_uint64(ts);
+}
+
+static void populate_stat (uint32_t *ints, struct stat* stat) {`,
+  ],
+];
 const source = join(dir, 'fuse-native.c');
-const buggy = 'FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)';
-const fixed = 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)';
-const text = readFileSync(source, 'utf8');
-const needsPatch = text.includes(buggy);
-if (needsPatch) writeFileSync(source, text.replace(buggy, fixed));
-if (!readFileSync(source, 'utf8').includes(fixed)) {
-  console.error('patch-fuse-native: fuse-native.c has an unexpected utimens; not patched');
-  process.exit(1);
+let text = readFileSync(source, 'utf8');
+let changed = false;
+for (const [before, after] of PATCHES) {
+  if (text.includes(after)) continue;
+  if (!text.includes(before)) {
+    console.error(
+      `patch-fuse-native: fuse-native.c no longer contains ${JSON.stringify(before)}; not patched`,
+    );
+    process.exit(1);
+  }
+  text = text.replace(before, after);
+  changed = true;
 }
-if (needsPatch || !existsSync(join(dir, 'build', 'Release', 'fuse.node'))) {
-  // npm tells lifecycle scripts where its bundled node-gyp is; outside npm, look beside this node.
+if (changed) writeFileSync(source, text);
+const binary = join(dir, 'build', 'Release', 'fuse.node');
+// Rebuild whenever the binary is missing or older than the patched source (an earlier build may have failed).
+if (changed || !existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
+  // npm tells lifecycle scripts where its bundled node-gyp and Node's headers are (run it as
+  // `npm run postinstall`); outside npm, node-gyp is looked for beside this node.
   const nodeGyp =
     process.env.npm_config_node_gyp ??
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    );
   execFileSync(process.execPath, [nodeGyp, 'rebuild'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
 }
