@@ -14,6 +14,7 @@ export const EXIT = {
   notFound: 6,
   storeUnavailable: 7,
   mountFailed: 8,
+  loginRequired: 9,
   crash: 70,
 } as const;
 
@@ -33,6 +34,9 @@ export function exitCodeOf(code: TgfsErrorCode): number {
       return EXIT.notFound;
     case 'STORE_UNAVAILABLE':
       return EXIT.storeUnavailable;
+    case 'TELEGRAM_LOGIN_REQUIRED':
+    case 'TELEGRAM_LOGIN_FAILED':
+      return EXIT.loginRequired;
     case 'MOUNTPOINT_INVALID':
     case 'MOUNT_FAILED':
       return EXIT.mountFailed;

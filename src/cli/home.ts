@@ -16,7 +16,8 @@ import type { ClusterState } from '../projections/cluster/state.js';
 import { clusterProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
 import { type ClusterManifest, findManifest, writeManifest } from '../transport/cluster-manifest.js';
-import { openMessageStore } from '../transport/open-store.js';
+import type { MessageStore } from '../transport/message-store.js';
+import { type OpenStoreOptions, openMessageStore } from '../transport/open-store.js';
 import type { StoreSpec } from '../transport/store-spec.js';
 
 /** This machine, as its home knows it. */
@@ -37,10 +38,23 @@ export interface UnlockedHome {
   readonly cluster: Replica<ClusterState>;
   keysFor(ns: NamespaceId): ReturnType<typeof namespaceKeys>;
   storeSpec(): StoreSpec;
+  /** Opens this home's store (for telegram: with the home's session and the API id/hash of its config). */
+  openStore(): Promise<MessageStore>;
   close(): Promise<void>;
 }
 
 const IDENTITY_AAD = new TextEncoder().encode('tgfs:v1:machine-private-key');
+
+export function storeOptionsOf(paths: HomePaths, config: Config): OpenStoreOptions {
+  const t = config.telegram;
+  return {
+    homeRoot: paths.root,
+    telegram: {
+      ...(t?.api_id === undefined ? {} : { apiId: t.api_id }),
+      ...(t?.api_hash === undefined ? {} : { apiHash: t.api_hash }),
+    },
+  };
+}
 
 export function storeSpecOf(config: Config): StoreSpec {
   return config.store.kind === 'local' ? { kind: 'local', dir: config.store.path } : { kind: 'telegram' };
@@ -62,7 +76,7 @@ export async function initHome(
     );
   }
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
-  const store = await openMessageStore(opts.store);
+  const store = await openMessageStore(opts.store, { homeRoot: paths.root });
   let created = false;
   try {
     let manifest = await findManifest(store);
@@ -185,6 +199,7 @@ async function assemble(
     cluster,
     keysFor: (ns) => namespaceKeys(masterKey, ns),
     storeSpec: () => storeSpecOf(config),
+    openStore: () => openMessageStore(storeSpecOf(config), storeOptionsOf(paths, config)),
     close: () => log.close(),
   };
 }

@@ -11,7 +11,6 @@ import { Replica } from '../projections/replica.js';
 import { ChunkStore } from '../transport/chunk-store.js';
 import type { MessageStore } from '../transport/message-store.js';
 import { OpPusher } from '../transport/op-pusher.js';
-import { openMessageStore } from '../transport/open-store.js';
 import type { UnlockedHome } from './home.js';
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -70,7 +69,7 @@ export async function openNamespaceSession(
   opts: { readOnly?: boolean; log?: (line: string) => void } = {},
 ): Promise<NamespaceSession> {
   const keys = home.keysFor(info.id);
-  const store = await openMessageStore(home.storeSpec());
+  const store = await home.openStore();
   const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection);
   const chunks = await ChunkStore.open({
     dir: join(home.paths.cache, info.id),
