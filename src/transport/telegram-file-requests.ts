@@ -22,6 +22,8 @@ export function alignedFileRequests(start: number, end: number): FileRequest[] {
     throw new RangeError(`bad byte range [${start}, ${end})`);
   }
   const out: FileRequest[] = [];
+  // An empty range needs no request, even where aligning its start down would reach back into the file.
+  if (start === end) return out;
   let offset = start - (start % FILE_REQUEST_ALIGN_BYTES);
   while (offset < end) {
     const limit = Math.min(largestAlignment(offset), nextPowerOfTwo(end - offset));

@@ -165,7 +165,7 @@ describe('tgcryptfs telegram login (through the fake client)', () => {
     });
     delete process.env['TGCRYPTFS_TELEGRAM_PHONE'];
     const r = await runLogin('');
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 9);
     assert.match(r.stderr, /no answer for "Phone number.*TGCRYPTFS_TELEGRAM_PHONE/);
   });
 
