@@ -5,6 +5,11 @@ import { MountCommand } from './commands/mount.js';
 import { NamespaceCreateCommand } from './commands/namespace-create.js';
 import { NamespaceListCommand } from './commands/namespace-list.js';
 import { NamespaceMountCommand } from './commands/namespace-mount.js';
+import { RebuildCommand } from './commands/rebuild.js';
+import { SyncHistoryCommand } from './commands/sync-history.js';
+import { SyncNowCommand } from './commands/sync-now.js';
+import { SyncStatusCommand } from './commands/sync-status.js';
+import { TelegramLoginCommand } from './commands/telegram-login.js';
 import { UnmountCommand } from './commands/unmount.js';
 
 const cli = new Cli({ binaryLabel: 'tgcryptfs', binaryName: 'tgcryptfs', binaryVersion: '0.1.0' });
@@ -17,6 +22,11 @@ cli.register(NamespaceListCommand);
 cli.register(NamespaceMountCommand);
 cli.register(MountCommand);
 cli.register(UnmountCommand);
+cli.register(SyncStatusCommand);
+cli.register(SyncNowCommand);
+cli.register(SyncHistoryCommand);
+cli.register(RebuildCommand);
+cli.register(TelegramLoginCommand);
 
 const code = await cli.run(process.argv.slice(2));
 process.exitCode = code;

@@ -8,6 +8,7 @@ import { mountFileSystem } from '../../fs/fuse-adapter.js';
 import { forgetMount, recordMount } from '../mount-registry.js';
 import { openNamespaceSession, resolveNamespace } from '../namespace-session.js';
 import { readPassword } from '../password.js';
+import { type SyncService, startSyncService } from '../sync-service.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 /** Printed on stdout once the kernel mount is up: scripts and tests wait for this line, never for a sleep. */
@@ -41,6 +42,7 @@ export class MountCommand extends TgfsCommand {
     const log = (line: string) => process.stderr.write(`tgcryptfs: ${line}\n`);
     const home = await this.unlock();
     let session: Awaited<ReturnType<typeof openNamespaceSession>> | undefined;
+    let sync: SyncService | undefined;
     try {
       const info = await resolveNamespace(home, this.namespace);
       session = await openNamespaceSession(home, info, { readOnly: this.readOnly, log });
@@ -49,6 +51,9 @@ export class MountCommand extends TgfsCommand {
         debug: this.debug,
         log,
       });
+      // Background push/pull and the control socket (`sync now|status|history` while mounted); the store is
+      // never on the path of a FUSE call.
+      sync = await startSyncService(home, session, { log });
       await recordMount(home.paths, { pid: process.pid, mountpoint, namespace: info.name });
       // Listen before announcing readiness: a SIGTERM sent right after the line must unmount, not kill.
       const stopped = waitForStopSignal();
@@ -60,6 +65,7 @@ export class MountCommand extends TgfsCommand {
       await forgetMount(home.paths, mountpoint);
       return 0;
     } finally {
+      await sync?.close();
       await session?.close();
       await home.close();
     }
