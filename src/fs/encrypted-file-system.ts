@@ -452,7 +452,11 @@ export class EncryptedFileSystem implements FileSystemApi {
       try {
         return await this.content.readRange(node.extents, offset, length);
       } catch (err) {
-        this.options.log?.(`read of inode ${node.inode} failed: ${(err as Error).message}`);
+        const by =
+          node.contentEvent === undefined
+            ? ''
+            : ` (content of event ${node.contentEvent.author}#${node.contentEvent.seq})`;
+        this.options.log?.(`read of inode ${node.inode}${by} failed: ${(err as Error).message}`);
         throw err;
       }
     }

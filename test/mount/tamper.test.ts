@@ -63,8 +63,11 @@ describe('a chunk tampered with in the store', () => {
     assert.match(await shOk(`ls ${q(m())}`), /victim/);
   });
 
-  test('the mount logs which inode and chunk failed', () => {
-    assert.match(suite.mount.stderr(), /inode [0-9a-f]{32}.*chunk [0-9a-f]{64}/);
+  test('the mount logs which inode, event and chunk failed', () => {
+    assert.match(
+      suite.mount.stderr(),
+      /inode [0-9a-f]{32} \(content of event [0-9a-f-]{36}#\d+\) failed: chunk [0-9a-f]{64}/,
+    );
   });
 
   test('nothing in the store was overwritten, and a rewrite of the file heals it', async () => {

@@ -24,6 +24,8 @@ export interface InodeView {
   readonly target?: string;
   readonly inline?: Uint8Array;
   readonly extents?: readonly Extent[];
+  /** The Write event whose content is shown (author and seq name it), for error reports. */
+  readonly contentEvent?: { readonly author: string; readonly seq: number };
   readonly xattrs: ReadonlyMap<string, Uint8Array>;
 }
 
@@ -129,6 +131,9 @@ function view(
     ...(target === undefined ? {} : { target }),
     ...(content?.inline === undefined ? {} : { inline: content.inline }),
     ...(content?.extents === undefined ? {} : { extents: content.extents }),
+    ...(attrs?.content === undefined
+      ? {}
+      : { contentEvent: { author: attrs.content.pos.author, seq: attrs.content.pos.seq } }),
     xattrs,
   };
 }
