@@ -54,7 +54,9 @@ export function xchachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arr
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
   try {
-    return Buffer.concat([head, decipher.final()]);
+    const tail = decipher.final();
+    // A stream cipher: update() already returned every byte, so skip the copy of a concat (large chunks).
+    return tail.length === 0 ? head : Buffer.concat([head, tail]);
   } catch (cause) {
     throw new TgfsError('DECRYPT_FAILED', 'authentication failed: wrong key or damaged data', { cause });
   }

@@ -25,6 +25,8 @@ const PERMISSION_BITS = 0o7777;
 export interface ContentStore {
   putFile(content: Uint8Array): Promise<Extent[]>;
   readRange(extents: readonly Extent[], offset: number, length: number): Promise<Uint8Array>;
+  /** The same bytes written into `target`; resolves with how many (short at the end of the file). */
+  readRangeInto(extents: readonly Extent[], offset: number, target: Uint8Array): Promise<number>;
 }
 
 export interface EncryptedFileSystemOptions {
@@ -169,9 +171,7 @@ export class EncryptedFileSystem implements FileSystemApi {
     if (node.kind === 'dir') throw new TgfsError('IS_DIR', `${open.path}: is a directory`);
     if (position >= node.sizeBytes) return 0;
     const n = Math.min(length, node.sizeBytes - position);
-    const bytes = await this.readContent(node, position, n);
-    buffer.set(bytes.subarray(0, n));
-    return Math.min(n, bytes.length);
+    return this.readContentInto(node, position, buffer.subarray(0, n));
   }
 
   async write(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number> {
@@ -447,10 +447,20 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   private async readContent(node: InodeView, offset: number, length: number): Promise<Uint8Array> {
-    if (node.inline !== undefined) return node.inline.subarray(offset, offset + length);
+    const out = Buffer.alloc(length);
+    return out.subarray(0, await this.readContentInto(node, offset, out));
+  }
+
+  /** Reads into `target` (at most its length); resolves with the bytes read. */
+  private async readContentInto(node: InodeView, offset: number, target: Uint8Array): Promise<number> {
+    if (node.inline !== undefined) {
+      const bytes = node.inline.subarray(offset, offset + target.length);
+      target.set(bytes);
+      return bytes.length;
+    }
     if (node.extents !== undefined) {
       try {
-        return await this.content.readRange(node.extents, offset, length);
+        return await this.content.readRangeInto(node.extents, offset, target);
       } catch (err) {
         const by =
           node.contentEvent === undefined
@@ -461,7 +471,9 @@ export class EncryptedFileSystem implements FileSystemApi {
       }
     }
     // Created but never written: sparse zeros up to its size.
-    return new Uint8Array(Math.max(0, Math.min(length, node.sizeBytes - offset)));
+    const n = Math.max(0, Math.min(target.length, node.sizeBytes - offset));
+    target.fill(0, 0, n);
+    return n;
   }
 
   private statOf(node: InodeView): FileStat {

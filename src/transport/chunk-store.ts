@@ -228,18 +228,35 @@ export class ChunkStore {
    * Like read(2), a range past the end is cut short.
    */
   async readRange(extents: readonly Extent[], offset: number, length: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    const total = extents.reduce((sum, e) => sum + e.lengthBytes, 0);
+    const out = Buffer.alloc(Math.max(0, Math.min(offset + length, total) - offset));
+    await this.readRangeInto(extents, offset, out);
+    return out;
+  }
+
+  /**
+   * Like readRange, into `target` (FUSE's own read buffer): no buffer per call, which at 128 KiB per read is
+   * most of what the garbage collector would otherwise do. Resolves with the bytes written (short at EOF).
+   */
+  async readRangeInto(extents: readonly Extent[], offset: number, target: Uint8Array): Promise<number> {
+    const length = target.length;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new RangeError(`read range must be non-negative integers, got ${offset}+${length}`);
     }
     const wanted: { extent: Extent; start: number }[] = [];
     let pos = 0;
+    let next: Extent | undefined;
     for (const extent of extents) {
       const end = pos + extent.lengthBytes;
       if (end > offset && pos < offset + length) wanted.push({ extent, start: pos });
+      else if (next === undefined && wanted.length > 0) next = extent;
       pos = end;
     }
+    // Read-ahead: the kernel reads 128 KiB at a time, so while it consumes this chunk, fetch and open the next
+    // one (a failure here is only reported when that chunk is really read).
+    if (next !== undefined) this.read(next).catch(() => undefined);
     const endPos = Math.min(offset + length, pos);
-    const out = Buffer.alloc(Math.max(0, endPos - offset));
+    const out = target;
     await forEachLimited(wanted, READ_PARALLELISM, async ({ extent, start }) => {
       const plain = await this.read(extent);
       if (plain.length !== extent.lengthBytes) {
@@ -252,7 +269,7 @@ export class ChunkStore {
       const to = Math.min(endPos, start + plain.length);
       out.set(plain.subarray(from - start, to - start), from - offset);
     });
-    return out;
+    return Math.max(0, endPos - offset);
   }
 
   /**

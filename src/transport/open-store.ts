@@ -1,7 +1,7 @@
 import { LocalMessageStore } from './local-store.js';
 import { MemoryMessageStore } from './memory-store.js';
 import type { MessageStore } from './message-store.js';
-import { type OpenTelegramStoreOptions, openTelegramStore } from './open-telegram-store.js';
+import type { OpenTelegramStoreOptions } from './open-telegram-store.js';
 import type { StoreSpec } from './store-spec.js';
 
 export type OpenStoreOptions = OpenTelegramStoreOptions;
@@ -17,6 +17,7 @@ export async function openMessageStore(
     case 'memory':
       return new MemoryMessageStore();
     case 'telegram':
-      return openTelegramStore(options);
+      // Loaded on demand: GramJS is large, and local homes never need it.
+      return (await import('./open-telegram-store.js')).openTelegramStore(options);
   }
 }

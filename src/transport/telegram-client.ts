@@ -1,7 +1,5 @@
-import { type Api, Logger, TelegramClient } from 'telegram';
+import type { Api } from 'telegram';
 import type { UserAuthParams } from 'telegram/client/auth.js';
-import { LogLevel } from 'telegram/extensions/Logger.js';
-import { StringSession } from 'telegram/sessions/index.js';
 import { TgfsError } from '../errors.js';
 
 /**
@@ -56,6 +54,12 @@ export type TelegramClientFactory = (options: TelegramClientOptions) => Promise<
 
 /** Builds a real GramJS client. It does not connect: callers do, so that tests can observe every step. */
 export const createTelegramClient: TelegramClientFactory = async ({ session, apiId, apiHash }) => {
+  // GramJS is loaded on first use only: it costs every other command (and the mount's heap) for nothing.
+  const [{ Logger, TelegramClient }, { LogLevel }, { StringSession }] = await Promise.all([
+    import('telegram'),
+    import('telegram/extensions/Logger.js'),
+    import('telegram/sessions/index.js'),
+  ]);
   const client = new TelegramClient(new StringSession(session), apiId, apiHash, {
     // Flood waits reach the adapter, which waits them out where `sync status` can show it, instead of GramJS
     // sleeping silently inside a request.
