@@ -91,7 +91,7 @@ describe('ChunkStore: local staging', () => {
     );
   });
 
-  test('readRange fetches only the chunks that overlap the range', async () => {
+  test('readRange fetches the chunks that overlap the range, plus the next one as read-ahead', async () => {
     const store = new CountingStore();
     const keys = newKeys();
     const cs = await home.openChunkStore(keys, store, { maxCacheBytes: 0 });
@@ -100,9 +100,12 @@ describe('ChunkStore: local staging', () => {
     await cs.flushToStore();
     const before = store.reads;
     const firstLen = extents[0]!.lengthBytes;
+    assert.ok(extents.length >= 3, 'the file spans at least three chunks');
     const got = await cs.readRange(extents, 10, firstLen - 20);
     assert.ok(Buffer.from(got).equals(content.subarray(10, firstLen - 10)));
-    assert.equal(store.reads - before, 1);
+    // Let the read-ahead of the second chunk land; the third is never touched.
+    await cs.read(extents[1]!);
+    assert.equal(store.reads - before, 2);
   });
 
   test('the home never holds plaintext: not in staging, cache or LevelDB, before or after upload', async () => {
