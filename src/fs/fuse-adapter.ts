@@ -8,8 +8,8 @@
  * - readdir may answer (0, names, stats) with one stat per name: the stat's type bits become d_type, so
  *   `find` and `ls` need no extra lookup per entry.
  * - its fgetattr handler calls ops.getattr(path), never ops.fgetattr.
- * - its utimens passes the access time twice (fuse-native.c copies l->atime into both argument pairs), so
- *   the mtime argument is wrong until that line is patched; this adapter uses the arguments as documented.
+ * - its utimens passed the access time twice and libfuse 2.9 dropped mtime-only changes: both are fixed by
+ *   scripts/patch-fuse-native.mjs at install, and this adapter uses the arguments as documented.
  * - write/read buffers are kernel memory detached after the callback: written data is copied here.
  */
 import { readdir as readdirAsync, stat as statAsync } from 'node:fs/promises';
@@ -291,7 +291,8 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
       run(
         'write',
         path,
-        // The kernel's buffer is detached when we answer; the filesystem may keep this copy.
+        // The kernel's buffer is detached when we answer, and an op that times out is answered before the
+        // filesystem is done with it: a copy (about 10 µs for 128 KiB) keeps a late write from reading zeros.
         () => fs.write(fd, Buffer.from(buffer.subarray(0, length)), length, position),
         cb,
         cb,
