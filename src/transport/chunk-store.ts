@@ -80,6 +80,12 @@ interface StagedLoc {
   readonly len: number;
 }
 
+/** A stored copy of a chunk that failed authentication (kept so the same copy is never indexed again). */
+interface BadLoc {
+  readonly msg: MessageId;
+  readonly reason: string;
+}
+
 interface StoredLoc {
   readonly msg: MessageId;
   readonly pack: string;
@@ -154,12 +160,35 @@ export class ChunkStore {
   /**
    * Cuts `content` into chunks and stages the new ones (sealed) in the home. When this resolves the content
    * is durable locally — segment file fsynced, index written with sync — and the returned extents may be
-   * committed in a Write event. Chunks already known (staged or uploaded) are not stored again.
+   * committed in a Write event. Chunks already known (staged or uploaded) are not stored again. `content` must
+   * not change until this resolves (see stage).
    */
   async putFile(content: Uint8Array): Promise<Extent[]> {
+    return this.stage(content, chunkBoundaries(content, this.params));
+  }
+
+  /**
+   * For a file still being written: stages the chunks of `content` that are final — every chunk but the last
+   * piece, whose cut point may still move as bytes are appended — and says how many bytes they cover. `content`
+   * must start at a chunk boundary of the file (its start, or the end of earlier settled bytes), so that the
+   * chunks are the ones putFile of the whole file would cut.
+   */
+  async putSettled(content: Uint8Array): Promise<{ extents: Extent[]; settledBytes: number }> {
+    const cuts = chunkBoundaries(content, this.params);
+    const settled = cuts.slice(0, -1);
+    const settledBytes = settled.length === 0 ? 0 : settled[settled.length - 1]!;
+    return { extents: await this.stage(content, settled), settledBytes };
+  }
+
+  /**
+   * Stages content.subarray(0, last cut) as chunks ending at `cuts`. The caller must not change `content` until
+   * this resolves: chunk ids are computed first and the bytes sealed later, and a chunk sealed with other bytes
+   * than its id names would poison deduplication.
+   */
+  private async stage(content: Uint8Array, cuts: readonly number[]): Promise<Extent[]> {
     const pieces: { id: string; plain: Uint8Array }[] = [];
     let start = 0;
-    for (const end of chunkBoundaries(content, this.params)) {
+    for (const end of cuts) {
       const plain = content.subarray(start, end);
       pieces.push({ id: keyedChunkId(this.chunkIdKey, plain), plain });
       start = end;
@@ -357,7 +386,7 @@ export class ChunkStore {
       }
       if (l === undefined) {
         const bad = await this.index.get(`b:${id}`);
-        if (bad !== undefined) throw new TgfsError('CHUNK_AUTH_FAILED', bad);
+        if (bad !== undefined) throw new TgfsError('CHUNK_AUTH_FAILED', (JSON.parse(bad) as BadLoc).reason);
         throw new TgfsError(
           'CHUNK_MISSING',
           `chunk ${id} of namespace ${this.ns} is neither local nor in the index`,
@@ -370,7 +399,7 @@ export class ChunkStore {
         plain = openChunk(this.dataKey, this.ns, id, sealed, `message ${loc.msg}`);
       } catch (err) {
         if (err instanceof TgfsError && err.code === 'CHUNK_AUTH_FAILED')
-          await this.forgetDamaged(id, err.message);
+          await this.forgetDamaged(id, loc.msg, err.message);
         throw err;
       }
       await this.cache.put(id, sealed);
@@ -383,12 +412,13 @@ export class ChunkStore {
    * so that writing the same content again stages and uploads a good copy instead of deduplicating against
    * the damaged one. Readers until then keep getting CHUNK_AUTH_FAILED with the original reason.
    */
-  private async forgetDamaged(id: string, reason: string): Promise<void> {
+  private async forgetDamaged(id: string, msg: MessageId, reason: string): Promise<void> {
+    const bad: BadLoc = { msg, reason };
     await this.lock.run(async () => {
       await this.index.batch(
         [
           { type: 'del', key: `l:${id}` },
-          { type: 'put', key: `b:${id}`, value: reason },
+          { type: 'put', key: `b:${id}`, value: JSON.stringify(bad) },
         ],
         SYNC,
       );
@@ -455,9 +485,17 @@ export class ChunkStore {
   ): Promise<void> {
     await this.lock.run(async () => {
       const staged = await this.index.getMany(entries.map((e) => `s:${e.chunkId}`));
+      const bad = await this.index.getMany(entries.map((e) => `b:${e.chunkId}`));
       const ops: Op[] = [];
       let unstaged = 0;
       entries.forEach((e, i) => {
+        const b = bad[i];
+        if (b !== undefined) {
+          // This very copy failed authentication: indexing it again (a pull or rebuild that lists the pack)
+          // must neither point readers back at it nor unstage a good copy waiting for upload.
+          if ((JSON.parse(b) as BadLoc).msg === msg) return;
+          ops.push({ type: 'del', key: `b:${e.chunkId}` });
+        }
         const loc: StoredLoc = { msg, pack: packId, off: e.offset, len: e.lengthBytes };
         ops.push({ type: 'put', key: `l:${e.chunkId}`, value: JSON.stringify(loc) });
         const s = staged[i];

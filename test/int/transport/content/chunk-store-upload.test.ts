@@ -117,6 +117,33 @@ describe('ChunkStore: packs in the store', () => {
     assert.doesNotThrow(() => openChunk(keys.dataKey, keys.ns, victim.chunkId, original, 'original'));
   });
 
+  test('writing the content of a damaged chunk again heals it, even when the damaged pack is indexed again', async () => {
+    const keys = newKeys();
+    const store = new TamperingStore();
+    const cs = await (await newHome()).openChunkStore(keys, store);
+    const content = randomBytes(20_000);
+    const extents = await cs.putFile(content);
+    await cs.flushToStore();
+    const msg = (await store.list(0))[0]!;
+    const packId = parseCaption(msg.caption)!.id;
+    const entries = decodePackIndex(await store.read(msg.id), keys.dataKey, keys.ns, packId);
+    store.flip(msg.id, entries[0]!.offset + 100);
+
+    const fresh = await (await newHome()).openChunkStore(keys, store);
+    await fresh.rebuildIndexFromStore();
+    await assert.rejects(readAll(fresh, extents), (e) => isTgfsError(e, 'CHUNK_AUTH_FAILED'));
+    // The same bytes written again are staged anew instead of deduplicated against the damaged copy…
+    const again = await fresh.putFile(content);
+    assert.deepEqual(again, extents);
+    // …and a pull or rebuild that lists the damaged pack again neither points readers back at it nor
+    // unstages the good copy before it is uploaded.
+    await fresh.rebuildIndexFromStore();
+    assert.ok((await readAll(fresh, extents)).equals(content));
+    await fresh.flushToStore();
+    assert.ok((await readAll(fresh, extents)).equals(content));
+    assert.equal((await store.list(0)).length, 2, 'the good copy went up in a new pack');
+  });
+
   test('a pack whose header was tampered with is reported by the rebuild, the others are indexed', async () => {
     const keys = newKeys();
     const store = new TamperingStore();
