@@ -14,6 +14,7 @@ import {
 import type { NamespaceState } from '../projections/namespace/state.js';
 import type { Command, Replica } from '../projections/replica.js';
 import type { DirEntry, Fd, FileStat, FileSystemApi, FsStats } from './file-system-api.js';
+import { PrestagedContent, type SettlingContentStore } from './prestaged-content.js';
 import { WorkingCopy } from './working-copy.js';
 
 /** Files up to this size are stored inline in their `Write` event instead of as chunks. */
@@ -22,8 +23,7 @@ const NAME_MAX_BYTES = 255;
 const PERMISSION_BITS = 0o7777;
 
 /** Where file content goes and comes from: chunked, sealed, durable in the home before `putFile` resolves. */
-export interface ContentStore {
-  putFile(content: Uint8Array): Promise<Extent[]>;
+export interface ContentStore extends SettlingContentStore {
   readRange(extents: readonly Extent[], offset: number, length: number): Promise<Uint8Array>;
   /** The same bytes written into `target`; resolves with how many (short at the end of the file). */
   readRangeInto(extents: readonly Extent[], offset: number, target: Uint8Array): Promise<number>;
@@ -46,6 +46,7 @@ interface OpenFile {
 
 interface SharedCopy {
   copy: WorkingCopy;
+  prestaged: PrestagedContent;
   refs: number;
 }
 
@@ -386,14 +387,16 @@ export class EncryptedFileSystem implements FileSystemApi {
       const copy = shared.copy;
       const version = copy.version;
       const bytes = copy.bytes();
+      const mtimeMs = copy.mtimeMs;
+      // Both branches take what they need of `bytes` before any await: writes may go on meanwhile.
       const body: WriteBody =
         bytes.length <= INLINE_MAX_BYTES
-          ? { inode, sizeBytes: bytes.length, inline: Uint8Array.from(bytes), mtimeMs: copy.mtimeMs, path }
+          ? { inode, sizeBytes: bytes.length, inline: Uint8Array.from(bytes), mtimeMs, path }
           : {
               inode,
               sizeBytes: bytes.length,
-              extents: await this.content.putFile(bytes),
-              mtimeMs: copy.mtimeMs,
+              extents: await shared.prestaged.extentsOf(bytes),
+              mtimeMs,
               path,
             };
       await this.commit([{ type: 'Write', body }]);
@@ -434,8 +437,12 @@ export class EncryptedFileSystem implements FileSystemApi {
       raced.refs++;
       return raced.copy;
     }
-    const copy = new WorkingCopy(initial, node.mtimeMs);
-    this.copies.set(inode, { copy, refs: 1 });
+    const prestaged = new PrestagedContent(this.content);
+    const copy: WorkingCopy = new WorkingCopy(initial, node.mtimeMs, (from) => {
+      prestaged.changedFrom(from);
+      prestaged.advance(copy.bytes());
+    });
+    this.copies.set(inode, { copy, prestaged, refs: 1 });
     return copy;
   }
 

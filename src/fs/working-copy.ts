@@ -12,6 +12,8 @@ export class WorkingCopy {
   constructor(
     initial: Uint8Array,
     public mtimeMs: number,
+    /** Told the lowest offset each change touched, after it is applied (prestaging listens). */
+    private readonly onChange?: (fromOffset: number) => void,
   ) {
     this.buffer = Buffer.allocUnsafe(Math.max(initial.length, 4096));
     this.buffer.set(initial);
@@ -39,6 +41,7 @@ export class WorkingCopy {
     from.copy(this.buffer, position, 0, length);
     if (end > this.length) this.length = end;
     this.touch(nowMs);
+    this.onChange?.(position);
     return length;
   }
 
@@ -47,8 +50,10 @@ export class WorkingCopy {
       this.ensureCapacity(sizeBytes);
       this.buffer.fill(0, this.length, sizeBytes);
     }
+    const from = Math.min(sizeBytes, this.length);
     this.length = sizeBytes;
     this.touch(nowMs);
+    this.onChange?.(from);
   }
 
   /** The current content; valid until the next change. */
