@@ -15,6 +15,8 @@ import type { UnlockedHome } from './home.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 const GiB = 1024 ** 3;
+const PUSH_DEBOUNCE_MS = 500;
+const PUSH_MIN_INTERVAL_MS = 5000;
 
 /** Everything one mounted namespace runs on: its replica, content store, pusher and filesystem. */
 export interface NamespaceSession {
@@ -91,15 +93,19 @@ export async function openNamespaceSession(
     ]);
   }
   let timer: NodeJS.Timeout | undefined;
+  let lastPushMs = 0;
   const schedulePush = () => {
-    // Debounced: a burst of FUSE calls becomes one push of packs and op batches.
+    // Debounced and throttled: a burst of FUSE calls — a whole `cp -r` — becomes a few pushes of packs and
+    // op batches, not one message per file. Everything is durable locally meanwhile.
     if (timer !== undefined) return;
+    const delayMs = Math.max(PUSH_DEBOUNCE_MS, lastPushMs + PUSH_MIN_INTERVAL_MS - Date.now());
     timer = setTimeout(() => {
       timer = undefined;
+      lastPushMs = Date.now();
       pusher
         .push()
         .catch((err: Error) => opts.log?.(`push to the store failed (will retry): ${err.message}`));
-    }, 500);
+    }, delayMs);
   };
   const fs = new EncryptedFileSystem(replica, chunks, {
     readOnly,

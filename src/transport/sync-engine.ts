@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { isTgfsError, TgfsError } from '../errors.js';
 import { compareCanonical, positionOf } from '../events/canonical-order.js';
 import { openRecordBox } from '../events/event-seal.js';
@@ -14,17 +13,16 @@ import {
 } from '../events/types.js';
 import type { ClusterState } from '../projections/cluster/state.js';
 import type { Replica } from '../projections/replica.js';
-import { formatCaption, parseCaption } from './captions.js';
+import { parseCaption } from './captions.js';
 import type { ChunkStore } from './chunk-store.js';
 import { LogVerifyContext } from './log-verify-context.js';
 import type { MessageId, MessageStore, StoredMessage } from './message-store.js';
-import { decodeOpMessage, encodeOpMessage } from './op-message.js';
-import type { OpPusher } from './op-pusher.js';
+import { decodeOpMessage } from './op-message.js';
+import { OpPusher } from './op-pusher.js';
 import { takeSnapshot, writeSnapshot } from './snapshot.js';
 import type { BadMessage, HistoryEntry, SyncState } from './sync-state.js';
 
-/** Events per `op` message, as OpPusher: a `cp -r` costs a handful of messages. */
-const EVENTS_PER_MESSAGE = 5000;
+/** Messages listed per store call while pulling. */
 const LIST_PAGE = 500;
 /** How often (in messages) the pull records how far it got, so an interrupted pull resumes near there. */
 const CHECKPOINT_EVERY = 50;
@@ -109,6 +107,7 @@ const RETRYABLE = new Set(['HASH_CHAIN_GAP', 'EVENT_UNKNOWN_AUTHOR', 'EVENT_SCHE
  */
 export class SyncEngine {
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly pushers = new Map<NamespaceId, OpPusher>();
   private readonly home: SyncHome;
   private readonly store: MessageStore;
   private readonly state: SyncState;
@@ -194,45 +193,37 @@ export class SyncEngine {
   }
 
   private async pushNamespace(ns: NamespaceId): Promise<PushReport> {
-    const log = this.home.log;
-    const pusher = this.opts.pusherFor?.(ns);
-    if (pusher !== undefined) {
-      const before = await log.pendingEntries(ns);
-      const r = await pusher.push();
-      const still = new Set((await log.pendingEntries(ns)).map((e) => e.id));
-      await this.recordPushed(
-        ns,
-        before.filter((e) => !still.has(e.id)),
-        undefined,
-      );
-      return r;
+    const pusher = await this.pusherOf(ns);
+    if (pusher === undefined) {
+      // Events may reference chunks staged in that namespace's content store: never post them first.
+      if ((await this.home.log.countPending(ns)) > 0)
+        this.opts.log?.(`namespace ${ns}: no content store open, not pushed`);
+      return { events: 0, opMessages: 0, packs: 0 };
     }
-    let packs = 0;
-    if (ns !== CLUSTER_NS) {
-      const chunks = await this.opts.chunksFor?.(ns);
-      if (chunks === undefined) {
-        // Events may reference chunks staged in that namespace's content store: never post them first.
-        if ((await log.countPending(ns)) > 0)
-          this.opts.log?.(`namespace ${ns}: no content store open, not pushed`);
-        return { events: 0, opMessages: 0, packs: 0 };
-      }
-      packs = (await chunks.flushToStore()).packs;
+    const r = await pusher.push();
+    return { events: r.events, opMessages: r.opMessages, packs: r.packs };
+  }
+
+  /**
+   * The namespace's pusher — the mount's own when it runs one, so the two never race — with this engine's
+   * bookkeeping attached once: posted messages are marked as our own (a pull skips them without reading them)
+   * and their events enter the history.
+   */
+  private async pusherOf(ns: NamespaceId): Promise<OpPusher | undefined> {
+    const known = this.pushers.get(ns);
+    if (known !== undefined) return known;
+    let pusher = this.opts.pusherFor?.(ns);
+    if (pusher === undefined) {
+      const chunks = ns === CLUSTER_NS ? undefined : await this.opts.chunksFor?.(ns);
+      if (ns !== CLUSTER_NS && chunks === undefined) return undefined;
+      pusher = new OpPusher(this.home.log, ns, chunks, this.store);
     }
-    let events = 0;
-    let opMessages = 0;
-    for (;;) {
-      const batch = await log.pendingEntries(ns, EVENTS_PER_MESSAGE);
-      if (batch.length === 0) break;
-      const body = encodeOpMessage({ ns, events: batch.map((e) => [e.id, e.sealed] as const) });
-      const caption = formatCaption({ namespace: ns, type: 'op', id: randomBytes(16).toString('hex') });
-      const messageId = await this.store.append(caption, body);
+    pusher.onPosted(async (messageId, batch) => {
       await this.state.markOwn(messageId);
-      await log.clearPending(batch);
       await this.recordPushed(ns, batch, messageId);
-      opMessages++;
-      events += batch.length;
-    }
-    return { events, opMessages, packs };
+    });
+    this.pushers.set(ns, pusher);
+    return pusher;
   }
 
   private async recordPushed(
@@ -370,6 +361,8 @@ export class SyncEngine {
   }
 
   private async ingest(messageId: MessageId, ns: NamespaceId): Promise<Outcome> {
+    // Our own pushes come back in every listing: known without reading or verifying them again.
+    if (await this.state.isOwn(messageId)) return { kind: 'own' };
     try {
       const bytes = await this.store.read(messageId);
       const msg = decodeOpMessage(bytes, messageId, ns);
