@@ -9,6 +9,7 @@ import type { NamespaceState } from '../projections/namespace/state.js';
 import { namespaceProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
 import { ChunkStore } from '../transport/chunk-store.js';
+import { ChunkWorkerPool } from '../transport/chunk-worker-pool.js';
 import type { MessageStore } from '../transport/message-store.js';
 import { OpPusher } from '../transport/op-pusher.js';
 import type { UnlockedHome } from './home.js';
@@ -72,6 +73,7 @@ export async function openNamespaceSession(
 ): Promise<NamespaceSession> {
   const keys = home.keysFor(info.id);
   const store = await home.openStore();
+  const workers = new ChunkWorkerPool();
   const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection);
   const chunks = await ChunkStore.open({
     dir: join(home.paths.cache, info.id),
@@ -81,6 +83,8 @@ export async function openNamespaceSession(
     store,
     index: home.log.db.sublevel<string, string>(`chunks-${info.id}`, { valueEncoding: 'utf8' }),
     maxCacheBytes: Math.floor(home.config.cache.max_size_gb * GiB),
+    // Cutting, naming and sealing content off the thread that answers FUSE calls.
+    workers,
   });
   const pusher = new OpPusher(home.log, info.id, chunks, store);
   const readOnly =
@@ -129,6 +133,7 @@ export async function openNamespaceSession(
         opts.log?.(`push to the store failed; pending work stays in the home: ${(err as Error).message}`);
       }
       await chunks.close();
+      await workers.close();
       await store.close();
     },
   };

@@ -5,9 +5,10 @@ import { TgfsError } from '../errors.js';
 import type { Extent } from '../events/types.js';
 import { formatCaption, parseCaption } from './captions.js';
 import { ChunkCache } from './chunk-cache.js';
-import { chunkId as keyedChunkId } from './chunk-id.js';
-import { openChunk, sealChunk } from './content-seal.js';
-import { chunkBoundaries, DEFAULT_CDC_PARAMS, type FastCdcParams } from './fastcdc.js';
+import { cutAndName, sealPieces } from './chunk-job.js';
+import type { ChunkWorkerPool } from './chunk-worker-pool.js';
+import { openChunk } from './content-seal.js';
+import { DEFAULT_CDC_PARAMS, type FastCdcParams } from './fastcdc.js';
 import type { MessageId, MessageStore } from './message-store.js';
 import { decodePackIndex, encodePackWithIndex, type PackEntry, packIndexBytesNeeded } from './pack.js';
 import { PlaintextLru } from './plaintext-lru.js';
@@ -58,6 +59,8 @@ export interface ChunkStoreOptions {
   readonly cdcParams?: FastCdcParams;
   /** Sealed bytes per pack before a new one is started; default 12 MiB. */
   readonly packTargetBytes?: number;
+  /** Cut, name and seal in this worker thread instead of on the caller's (the FUSE) thread. */
+  readonly workers?: ChunkWorkerPool;
 }
 
 export interface FlushResult {
@@ -116,6 +119,7 @@ export class ChunkStore {
   private readonly stagingDir: string;
   private readonly params: FastCdcParams;
   private readonly packTargetBytes: number;
+  private readonly workers: ChunkWorkerPool | undefined;
   // Index mutations and staging-directory changes; held briefly, never across an upload.
   private readonly lock = new Mutex();
   // One flush at a time, so two flushes never pack the same staged chunk.
@@ -136,6 +140,7 @@ export class ChunkStore {
     this.stagingDir = join(opts.dir, 'staging');
     this.params = opts.cdcParams ?? DEFAULT_CDC_PARAMS;
     this.packTargetBytes = opts.packTargetBytes ?? DEFAULT_PACK_TARGET_BYTES;
+    this.workers = opts.workers;
   }
 
   static async open(opts: ChunkStoreOptions): Promise<ChunkStore> {
@@ -164,7 +169,7 @@ export class ChunkStore {
    * not change until this resolves (see stage).
    */
   async putFile(content: Uint8Array): Promise<Extent[]> {
-    return this.stage(content, chunkBoundaries(content, this.params));
+    return (await this.stage(content, false)).extents;
   }
 
   /**
@@ -173,50 +178,58 @@ export class ChunkStore {
    * must start at a chunk boundary of the file (its start, or the end of earlier settled bytes), so that the
    * chunks are the ones putFile of the whole file would cut.
    */
-  async putSettled(content: Uint8Array): Promise<{ extents: Extent[]; settledBytes: number }> {
-    const cuts = chunkBoundaries(content, this.params);
-    const settled = cuts.slice(0, -1);
-    const settledBytes = settled.length === 0 ? 0 : settled[settled.length - 1]!;
-    return { extents: await this.stage(content, settled), settledBytes };
+  putSettled(content: Uint8Array): Promise<{ extents: Extent[]; settledBytes: number }> {
+    return this.stage(content, true);
   }
 
   /**
-   * Stages content.subarray(0, last cut) as chunks ending at `cuts`. The caller must not change `content` until
-   * this resolves: chunk ids are computed first and the bytes sealed later, and a chunk sealed with other bytes
-   * than its id names would poison deduplication.
+   * Cuts, names and seals `content` (in the worker thread when there is one) and stages the chunks the
+   * store does not hold yet. The caller must not change `content` until this resolves: without a worker, ids
+   * are computed first and the bytes sealed later, and a chunk sealed with other bytes than its id names would
+   * poison deduplication.
    */
-  private async stage(content: Uint8Array, cuts: readonly number[]): Promise<Extent[]> {
-    const pieces: { id: string; plain: Uint8Array }[] = [];
-    let start = 0;
-    for (const end of cuts) {
-      const plain = content.subarray(start, end);
-      pieces.push({ id: keyedChunkId(this.chunkIdKey, plain), plain });
-      start = end;
-    }
-    const extents = pieces.map((p) => ({ chunkId: p.id, lengthBytes: p.plain.length }));
-    if (pieces.length === 0) return extents;
-    await this.lock.run(async () => {
-      const unique = new Map(pieces.map((p) => [p.id, p.plain]));
-      const ids = [...unique.keys()];
-      const known = await this.index.getMany(ids.flatMap((id) => [`s:${id}`, `l:${id}`]));
-      const fresh = ids.filter((_, i) => known[2 * i] === undefined && known[2 * i + 1] === undefined);
-      if (fresh.length === 0) return;
-      const seg = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.seg`;
-      const ops: Op[] = [];
-      let added = 0;
-      await writeDurably(this.stagingDir, seg, async (write) => {
-        for (const id of fresh) {
-          const sealed = sealChunk(this.dataKey, this.ns, id, unique.get(id)!);
-          const off = await write(sealed);
-          ops.push({ type: 'put', key: `s:${id}`, value: JSON.stringify({ seg, off, len: sealed.length }) });
-          added += sealed.length;
-        }
+  private async stage(
+    content: Uint8Array,
+    settledOnly: boolean,
+  ): Promise<{ extents: Extent[]; settledBytes: number }> {
+    const workers = this.workers;
+    const cut = workers
+      ? await workers.cut(content, this.params, this.chunkIdKey, settledOnly)
+      : { job: 0, ...cutAndName(content, this.params, this.chunkIdKey, settledOnly) };
+    const extents = cut.pieces.map((p) => ({ chunkId: p.chunkId, lengthBytes: p.end - p.start }));
+    try {
+      await this.lock.run(async () => {
+        const unique = [...new Map(cut.pieces.map((p) => [p.chunkId, p])).values()];
+        const known = await this.index.getMany(unique.flatMap((p) => [`s:${p.chunkId}`, `l:${p.chunkId}`]));
+        const fresh = unique.filter((_, i) => known[2 * i] === undefined && known[2 * i + 1] === undefined);
+        const sealed = workers
+          ? await workers.seal(cut.job, fresh, this.ns, this.dataKey)
+          : sealPieces(content, fresh, this.ns, this.dataKey);
+        if (fresh.length === 0) return;
+        const seg = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.seg`;
+        const ops: Op[] = [];
+        let added = 0;
+        await writeDurably(this.stagingDir, seg, async (write) => {
+          for (const [i, piece] of fresh.entries()) {
+            const box = sealed[i]!;
+            const off = await write(box);
+            ops.push({
+              type: 'put',
+              key: `s:${piece.chunkId}`,
+              value: JSON.stringify({ seg, off, len: box.length }),
+            });
+            added += box.length;
+          }
+        });
+        await this.index.batch(ops, SYNC);
+        this.stagedBytes += added;
+        await this.cache.setPinnedBytes(this.stagedBytes);
       });
-      await this.index.batch(ops, SYNC);
-      this.stagedBytes += added;
-      await this.cache.setPinnedBytes(this.stagedBytes);
-    });
-    return extents;
+    } catch (err) {
+      workers?.drop(cut.job);
+      throw err;
+    }
+    return { extents, settledBytes: cut.settledBytes };
   }
 
   /** Whether the chunk is staged or uploaded. */

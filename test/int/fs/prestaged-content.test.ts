@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { PrestagedContent } from '../../../src/fs/prestaged-content.js';
 import { WorkingCopy } from '../../../src/fs/working-copy.js';
 import type { ChunkStore } from '../../../src/transport/chunk-store.js';
+import { ChunkWorkerPool } from '../../../src/transport/chunk-worker-pool.js';
 import { MemoryMessageStore } from '../../../src/transport/memory-store.js';
 import { newKeys, TestHome } from '../transport/content/content-fixtures.js';
 
@@ -57,73 +58,77 @@ function bytesOf(length: number, fill: number): Buffer {
   return b;
 }
 
-describe('prestaged content', () => {
-  let home: TestHome;
-  let chunks: ChunkStore;
+for (const withWorker of [false, true])
+  describe(`prestaged content (${withWorker ? 'worker thread' : 'inline'})`, () => {
+    let home: TestHome;
+    let chunks: ChunkStore;
+    let workers: ChunkWorkerPool | undefined;
 
-  before(async () => {
-    home = await TestHome.create();
-    chunks = await home.openChunkStore(newKeys(), new MemoryMessageStore());
-  });
-  after(async () => {
-    await chunks.close();
-    await home.dispose();
-  });
+    before(async () => {
+      home = await TestHome.create();
+      workers = withWorker ? new ChunkWorkerPool() : undefined;
+      chunks = await home.openChunkStore(newKeys(), new MemoryMessageStore(), workers ? { workers } : {});
+    });
+    after(async () => {
+      await chunks.close();
+      await workers?.close();
+      await home.dispose();
+    });
 
-  test('the extents of every commit read back as exactly the bytes written, whatever the writes', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), async (steps) => {
-        const reference: number[] = [];
-        const prestaged = new PrestagedContent(chunks, 8 * 1024);
-        const copy: WorkingCopy = new WorkingCopy(new Uint8Array(0), 0, (from) => {
-          prestaged.changedFrom(from);
-          prestaged.advance(copy.bytes());
-        });
-        const commits: Promise<void>[] = [];
-        const check = async (): Promise<void> => {
-          const expected = Buffer.from(reference);
-          const extents = await prestaged.extentsOf(copy.bytes());
-          const got = await chunks.readRange(extents, 0, Number.MAX_SAFE_INTEGER);
-          assert.ok(
-            Buffer.from(got).equals(expected),
-            'committed extents describe the bytes as of the commit',
-          );
-        };
-        for (const step of steps) {
-          switch (step.kind) {
-            case 'append': {
-              const data = bytesOf(step.length, step.fill);
-              copy.write(data, data.length, reference.length, 0);
-              reference.push(...data);
-              break;
+    test('the extents of every commit read back as exactly the bytes written, whatever the writes', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), async (steps) => {
+          const reference: number[] = [];
+          const prestaged = new PrestagedContent(chunks, 8 * 1024);
+          const copy: WorkingCopy = new WorkingCopy(new Uint8Array(0), 0, (from) => {
+            prestaged.changedFrom(from);
+            prestaged.advance(copy.bytes());
+          });
+          const commits: Promise<void>[] = [];
+          const check = async (): Promise<void> => {
+            const expected = Buffer.from(reference);
+            const extents = await prestaged.extentsOf(copy.bytes());
+            const got = await chunks.readRange(extents, 0, Number.MAX_SAFE_INTEGER);
+            assert.ok(
+              Buffer.from(got).equals(expected),
+              'committed extents describe the bytes as of the commit',
+            );
+          };
+          for (const step of steps) {
+            switch (step.kind) {
+              case 'append': {
+                const data = bytesOf(step.length, step.fill);
+                copy.write(data, data.length, reference.length, 0);
+                reference.push(...data);
+                break;
+              }
+              case 'overwrite': {
+                if (reference.length === 0) break;
+                const at = step.at % reference.length;
+                const data = bytesOf(step.length, step.fill);
+                copy.write(data, data.length, at, 0);
+                for (let i = 0; i < data.length; i++) reference[at + i] = data[i]!;
+                break;
+              }
+              case 'truncate': {
+                const at = reference.length === 0 ? 0 : step.at % (reference.length + 1);
+                copy.truncate(at, 0);
+                reference.length = at;
+                break;
+              }
+              case 'commit':
+                // Not awaited: later writes race the commit, which must still describe its own snapshot.
+                commits.push(check());
+                break;
+              case 'settle':
+                await new Promise((r) => setImmediate(r));
+                break;
             }
-            case 'overwrite': {
-              if (reference.length === 0) break;
-              const at = step.at % reference.length;
-              const data = bytesOf(step.length, step.fill);
-              copy.write(data, data.length, at, 0);
-              for (let i = 0; i < data.length; i++) reference[at + i] = data[i]!;
-              break;
-            }
-            case 'truncate': {
-              const at = reference.length === 0 ? 0 : step.at % (reference.length + 1);
-              copy.truncate(at, 0);
-              reference.length = at;
-              break;
-            }
-            case 'commit':
-              // Not awaited: later writes race the commit, which must still describe its own snapshot.
-              commits.push(check());
-              break;
-            case 'settle':
-              await new Promise((r) => setImmediate(r));
-              break;
           }
-        }
-        await Promise.all(commits);
-        await check();
-      }),
-      { numRuns: 60 },
-    );
+          await Promise.all(commits);
+          await check();
+        }),
+        { numRuns: 60 },
+      );
+    });
   });
-});

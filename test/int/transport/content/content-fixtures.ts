@@ -47,7 +47,9 @@ export class TestHome {
   openChunkStore(
     keys: Keys,
     store: MessageStore,
-    extra: Partial<Pick<ChunkStoreOptions, 'maxCacheBytes' | 'cdcParams' | 'packTargetBytes'>> = {},
+    extra: Partial<
+      Pick<ChunkStoreOptions, 'maxCacheBytes' | 'cdcParams' | 'packTargetBytes' | 'workers'>
+    > = {},
   ): Promise<ChunkStore> {
     return ChunkStore.open({
       ...keys,
@@ -57,6 +59,7 @@ export class TestHome {
       maxCacheBytes: extra.maxCacheBytes ?? 64 * 1024 * 1024,
       cdcParams: extra.cdcParams ?? SMALL_CDC,
       packTargetBytes: extra.packTargetBytes,
+      ...(extra.workers === undefined ? {} : { workers: extra.workers }),
     });
   }
 
