@@ -53,6 +53,7 @@ function seqKey(seq: number): string {
 
 interface QueuedAppend {
   readonly entries: readonly LogEntry[];
+  readonly sync: boolean;
   resolve(newIds: EventId[]): void;
   reject(err: unknown): void;
 }
@@ -63,6 +64,7 @@ export class OpLog {
   private readonly chain: Sub;
   private readonly heads: Sub;
   private readonly pending: Sub;
+  private readonly syncMarker: Sub;
   private queue: QueuedAppend[] = [];
   private writing: Promise<void> | undefined;
 
@@ -73,6 +75,7 @@ export class OpLog {
     this.chain = sub('chain');
     this.heads = sub('heads');
     this.pending = db.sublevel('sync').sublevel<string, Bytes>('pending_ops', { valueEncoding: 'view' });
+    this.syncMarker = db.sublevel('sync').sublevel<string, Bytes>('marker', { valueEncoding: 'view' });
   }
 
   /** Opens (creating if needed) the log; a home already open elsewhere is HOME_LOCKED. */
@@ -106,14 +109,21 @@ export class OpLog {
   }
 
   /**
-   * Appends entries durably (one synced LevelDB batch per group) and resolves with the ids that were new.
-   * Idempotent by event id: an id already in the log is skipped.
+   * Appends entries and resolves with the ids that were new; idempotent by event id. With `sync` (the
+   * default) they are durable when this resolves: the group's LevelDB batch is written with fsync. Without it
+   * they are written but not forced to disk; LevelDB keeps one ordered log, so any later synced write makes
+   * them durable too (a file's Create becomes durable with the Write its close commits).
    */
-  append(entries: readonly LogEntry[]): Promise<EventId[]> {
+  append(entries: readonly LogEntry[], opts: { sync?: boolean } = {}): Promise<EventId[]> {
     return new Promise<EventId[]>((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
+      this.queue.push({ entries, sync: opts.sync ?? true, resolve, reject });
       if (this.writing === undefined) this.writing = this.drain();
     });
+  }
+
+  /** Makes every append issued so far durable (fsyncdir, and anything else that asks for durability alone). */
+  async sync(): Promise<void> {
+    await this.append([], { sync: true });
   }
 
   private async drain(): Promise<void> {
@@ -121,7 +131,10 @@ export class OpLog {
       const group = this.queue;
       this.queue = [];
       try {
-        const results = await this.writeGroup(group.map((g) => g.entries));
+        const results = await this.writeGroup(
+          group.map((g) => g.entries),
+          group.some((g) => g.sync),
+        );
         for (const [i, g] of group.entries()) g.resolve(results[i] ?? []);
       } catch (err) {
         for (const g of group) g.reject(err);
@@ -130,7 +143,7 @@ export class OpLog {
     this.writing = undefined;
   }
 
-  private async writeGroup(groups: ReadonlyArray<readonly LogEntry[]>): Promise<EventId[][]> {
+  private async writeGroup(groups: ReadonlyArray<readonly LogEntry[]>, sync: boolean): Promise<EventId[][]> {
     const all = groups.flat();
     const keys = all.map((e) => `${e.ns}/${e.id}`);
     const existing = keys.length > 0 ? await this.events.getMany(keys) : [];
@@ -159,7 +172,11 @@ export class OpLog {
           batch.put(k, encodeHead(h), { sublevel: this.heads });
       });
     }
-    if (batch.length > 0) await batch.write({ sync: true });
+    if (batch.length === 0 && sync) {
+      // Nothing new to write, but durability was asked for: a synced write flushes everything before it.
+      batch.put('synced-at', utf8(String(Date.now())), { sublevel: this.syncMarker });
+    }
+    if (batch.length > 0) await batch.write({ sync });
     else await batch.close();
     let at = 0;
     return groups.map((g) => {

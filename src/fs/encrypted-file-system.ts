@@ -211,6 +211,12 @@ export class EncryptedFileSystem implements FileSystemApi {
 
   async fsync(fd: Fd): Promise<void> {
     await this.flush(fd);
+    // A file without buffered writes commits nothing: its earlier metadata changes still need the disk.
+    await this.replica.sync();
+  }
+
+  async fsyncdir(_path: string): Promise<void> {
+    await this.replica.sync();
   }
 
   async release(fd: Fd): Promise<void> {
@@ -374,8 +380,14 @@ export class EncryptedFileSystem implements FileSystemApi {
     await this.commit([{ type: 'SetAttr', body: { inode: node.inode, ...attrs, path } }]);
   }
 
-  private async commit(commands: Command[]): Promise<void> {
-    await this.replica.commit(commands);
+  /**
+   * Namespace changes (create, mkdir, rename, chmod, …) are written to the log without waiting for the disk,
+   * as a local filesystem does: POSIX makes them durable at fsync/fsyncdir, and here also at the next close of
+   * a written file, whose synced Write carries every earlier event to disk with it. File content is always
+   * committed durably: a close or fsync that returned has its data in the home.
+   */
+  private async commit(commands: Command[], durable = false): Promise<void> {
+    await this.replica.commit(commands, { durable });
     this.options.onCommit?.();
   }
 
@@ -399,7 +411,7 @@ export class EncryptedFileSystem implements FileSystemApi {
               mtimeMs,
               path,
             };
-      await this.commit([{ type: 'Write', body }]);
+      await this.commit([{ type: 'Write', body }], true);
       copy.committedVersion = version;
     });
     const settled = next.catch(() => undefined);

@@ -60,6 +60,8 @@ export interface FileSystemApi {
   /** Commits buffered writes as events (durable in the local home) before resolving. */
   flush(fd: Fd): Promise<void>;
   fsync(fd: Fd): Promise<void>;
+  /** Makes the directory's entries (creates, renames, removals so far) durable. */
+  fsyncdir(path: string): Promise<void>;
   release(fd: Fd): Promise<void>;
   setxattr(path: string, name: string, value: Buffer): Promise<void>;
   getxattr(path: string, name: string): Promise<Buffer>;

@@ -300,7 +300,7 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
     flush: (path, fd, cb) => plain('flush', path, () => fs.flush(fd), cb),
     fsync: (path, _datasync, fd, cb) => plain('fsync', path, () => fs.fsync(fd), cb),
     // Directory changes are events committed when their op returns; there is nothing left to sync.
-    fsyncdir: (_path, _datasync, _fd, cb) => cb(0),
+    fsyncdir: (path, _datasync, _fd, cb) => plain('fsyncdir', path, () => fs.fsyncdir(path), cb),
     release: (path, fd, cb) => plain('release', path, () => fs.release(fd), cb),
     truncate: (path, size, cb) => plain('truncate', path, () => fs.truncate(path, size), cb),
     ftruncate: (path, fd, size, cb) => plain('ftruncate', path, () => fs.ftruncate(fd, size), cb),

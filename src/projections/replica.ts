@@ -88,13 +88,22 @@ export class Replica<S> {
 
   /**
    * Emits the commands as events, folds them into the state at once (so the next FUSE call sees them) and
-   * resolves when they are durable in the local log. The whole list lands in one synced batch: it is atomic.
+   * resolves when they are in the local log — durable on disk too unless `durable: false` (see OpLog.append).
+   * The whole list lands in one batch: it is atomic.
    */
-  async commit(commands: ReadonlyArray<Command>): Promise<SignedEvent[]> {
+  async commit(commands: ReadonlyArray<Command>, opts: { durable?: boolean } = {}): Promise<SignedEvent[]> {
     const emitted = commands.map((c) => this.writer.emit(c.type, c.body as never));
     for (const e of emitted) this.live.next(e.signed.event);
-    await this.log.append(emitted.map((e) => e.entry));
+    await this.log.append(
+      emitted.map((e) => e.entry),
+      { sync: opts.durable ?? true },
+    );
     return emitted.map((e) => e.signed);
+  }
+
+  /** Makes every commit so far durable. */
+  async sync(): Promise<void> {
+    await this.log.sync();
   }
 
   /** Folds in events another machine wrote (already verified and in the log). */

@@ -23,6 +23,12 @@ describe('a mount killed with SIGKILL', () => {
       dd if=${q(p('synced-by-fd'))} of=${q(m('dir/synced-by-fd'))} bs=64k conv=fsync status=none
       printf small > ${q(m('dir/small'))}
       sync ${q(m('dir/small'))}
+      # Namespace changes alone (an empty file, a rename, a chmod), their directory fsynced: fsyncdir must answer.
+      mkdir ${q(m('meta'))}
+      touch ${q(m('meta/empty'))}
+      mv ${q(m('meta/empty'))} ${q(m('meta/renamed'))}
+      chmod 600 ${q(m('meta/renamed'))}
+      sync ${q(m('meta'))}
     `);
 
     const handle = suite.mount;
@@ -36,5 +42,6 @@ describe('a mount killed with SIGKILL', () => {
     assert.equal(await sha256(m('dir/synced-by-name')), await sha256(p('synced-by-name')));
     assert.equal(await sha256(m('dir/synced-by-fd')), await sha256(p('synced-by-fd')));
     assert.equal(await shOk(`cat ${q(m('dir/small'))}`), 'small');
+    assert.equal(await shOk(`stat -c '%s %a' ${q(m('meta/renamed'))}`), '0 600\n');
   });
 });

@@ -107,6 +107,20 @@ describe('op log', () => {
     await log.close();
   });
 
+  test('appends that skip the fsync are still logged, in order, and survive a reopen', async () => {
+    const dir = await tempDir();
+    const w = writer();
+    const entries = makeEntries(w, 20);
+    let log = await OpLog.open(dir);
+    await log.append(entries.slice(0, 10), { sync: false });
+    await log.append(entries.slice(10), { sync: false });
+    await log.sync();
+    await log.close();
+    log = await OpLog.open(dir);
+    assert.deepEqual(await replayIds(log), entries.map((e) => e.id));
+    await log.close();
+  });
+
   test('pushed events leave the pending set', async () => {
     const dir = await tempDir();
     const log = await OpLog.open(dir);
