@@ -15,6 +15,8 @@ import { CLUSTER_NS, type MachineId, type NamespaceId } from '../events/types.js
 import type { ClusterState } from '../projections/cluster/state.js';
 import { clusterProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
+import { ChunkStore } from '../transport/chunk-store.js';
+import type { ChunkWorkerPool } from '../transport/chunk-worker-pool.js';
 import { type ClusterManifest, findManifest, writeManifest } from '../transport/cluster-manifest.js';
 import type { MessageStore } from '../transport/message-store.js';
 import { type OpenStoreOptions, openMessageStore } from '../transport/open-store.js';
@@ -40,6 +42,8 @@ export interface UnlockedHome {
   storeSpec(): StoreSpec;
   /** Opens this home's store (for telegram: with the home's session and the API id/hash of its config). */
   openStore(): Promise<MessageStore>;
+  /** Opens a namespace's content store as this home lays it out (cache dir, index, cache budget). */
+  openChunkStore(ns: NamespaceId, store: MessageStore, workers?: ChunkWorkerPool): Promise<ChunkStore>;
   close(): Promise<void>;
 }
 
@@ -200,6 +204,19 @@ async function assemble(
     keysFor: (ns) => namespaceKeys(masterKey, ns),
     storeSpec: () => storeSpecOf(config),
     openStore: () => openMessageStore(storeSpecOf(config), storeOptionsOf(paths, config)),
+    openChunkStore: (ns, store, workers) => {
+      const keys = namespaceKeys(masterKey, ns);
+      return ChunkStore.open({
+        dir: join(paths.cache, ns),
+        ns,
+        dataKey: keys.dataKey,
+        chunkIdKey: keys.chunkIdKey,
+        store,
+        index: log.db.sublevel<string, string>(`chunks-${ns}`, { valueEncoding: 'utf8' }),
+        maxCacheBytes: Math.floor(config.cache.max_size_gb * 1024 ** 3),
+        ...(workers === undefined ? {} : { workers }),
+      });
+    },
     close: () => log.close(),
   };
 }

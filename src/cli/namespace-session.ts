@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { TgfsError } from '../errors.js';
 import { type NamespaceId, ROOT_INODE } from '../events/types.js';
 import { EncryptedFileSystem } from '../fs/encrypted-file-system.js';
@@ -8,14 +7,13 @@ import { nodeOf } from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
 import { namespaceProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
-import { ChunkStore } from '../transport/chunk-store.js';
+import type { ChunkStore } from '../transport/chunk-store.js';
 import { ChunkWorkerPool } from '../transport/chunk-worker-pool.js';
 import type { MessageStore } from '../transport/message-store.js';
 import { OpPusher } from '../transport/op-pusher.js';
 import type { UnlockedHome } from './home.js';
 
 export const DEFAULT_NAMESPACE = 'default';
-const GiB = 1024 ** 3;
 const PUSH_DEBOUNCE_MS = 500;
 const PUSH_MIN_INTERVAL_MS = 5000;
 
@@ -75,17 +73,8 @@ export async function openNamespaceSession(
   const store = await home.openStore();
   const workers = new ChunkWorkerPool();
   const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection);
-  const chunks = await ChunkStore.open({
-    dir: join(home.paths.cache, info.id),
-    ns: info.id,
-    dataKey: keys.dataKey,
-    chunkIdKey: keys.chunkIdKey,
-    store,
-    index: home.log.db.sublevel<string, string>(`chunks-${info.id}`, { valueEncoding: 'utf8' }),
-    maxCacheBytes: Math.floor(home.config.cache.max_size_gb * GiB),
-    // Cutting, naming and sealing content off the thread that answers FUSE calls.
-    workers,
-  });
+  // Cutting, naming and sealing content off the thread that answers FUSE calls.
+  const chunks = await home.openChunkStore(info.id, store, workers);
   const pusher = new OpPusher(home.log, info.id, chunks, store);
   const readOnly =
     opts.readOnly === true || (info.mode === 'master-replica' && info.master !== home.machine.id);

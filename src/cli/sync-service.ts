@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS, type EventId, type NamespaceId, type TgfsEvent } from '../events/types.js';
 import { decodeStored } from '../projections/replica.js';
-import { ChunkStore } from '../transport/chunk-store.js';
+import type { ChunkStore } from '../transport/chunk-store.js';
 import { type ControlServer, startControlServer } from '../transport/control-server.js';
 import { FloodWatchStore } from '../transport/flood-watch-store.js';
 import type { MessageStore } from '../transport/message-store.js';
@@ -13,7 +12,6 @@ import { SyncState } from '../transport/sync-state.js';
 import type { UnlockedHome } from './home.js';
 import type { NamespaceSession } from './namespace-session.js';
 
-const GiB = 1024 ** 3;
 const DEFAULT_INTERVAL_MS = 15_000;
 
 /** A sync engine wired to a home: its store (retrying, flood waits watched), state and content stores. */
@@ -58,16 +56,7 @@ export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): 
     if (!home.cluster.state.namespaces.has(ns)) return undefined;
     let cs = opened.get(ns);
     if (cs === undefined) {
-      const keys = home.keysFor(ns);
-      cs = ChunkStore.open({
-        dir: join(home.paths.cache, ns),
-        ns,
-        dataKey: keys.dataKey,
-        chunkIdKey: keys.chunkIdKey,
-        store,
-        index: home.log.db.sublevel<string, string>(`chunks-${ns}`, { valueEncoding: 'utf8' }),
-        maxCacheBytes: Math.floor(home.config.cache.max_size_gb * GiB),
-      });
+      cs = home.openChunkStore(ns, store);
       opened.set(ns, cs);
     }
     return cs;

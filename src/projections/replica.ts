@@ -1,10 +1,9 @@
 import { from, map, type Observable, Subject } from 'rxjs';
-import { TgfsError } from '../errors.js';
 import { openRecordBox } from '../events/event-seal.js';
 import { EventWriter } from '../events/event-writer.js';
 import { compareHlc, ZERO_HLC } from '../events/hlc.js';
 import type { OpLog } from '../events/op-log.js';
-import { openRecord } from '../events/signing.js';
+import { openRecordWithId } from '../events/signing.js';
 import type {
   EventBodies,
   EventType,
@@ -119,19 +118,15 @@ export class Replica<S> {
   }
 }
 
-/** Opens a sealed record from the log and checks that it is the event its key names. */
+/**
+ * Opens a sealed record from the log. The seal's associated data binds the event id, and only this home's
+ * keys sealed it (after verifying the event, for one pulled from the store), so the id is not recomputed.
+ */
 export function decodeStored(
   eventKey: Uint8Array,
   ns: NamespaceId,
   id: string,
   sealed: Uint8Array,
 ): SignedEvent {
-  const signed = openRecord(openRecordBox(eventKey, ns, id, sealed));
-  if (signed.id !== id) {
-    throw new TgfsError(
-      'HOME_DAMAGED',
-      `op log entry ${id} of namespace ${ns} holds another event (${signed.id})`,
-    );
-  }
-  return signed;
+  return openRecordWithId(openRecordBox(eventKey, ns, id, sealed), id);
 }

@@ -117,7 +117,10 @@ describe('op log', () => {
     await log.sync();
     await log.close();
     log = await OpLog.open(dir);
-    assert.deepEqual(await replayIds(log), entries.map((e) => e.id));
+    assert.deepEqual(
+      await replayIds(log),
+      entries.map((e) => e.id),
+    );
     await log.close();
   });
 
