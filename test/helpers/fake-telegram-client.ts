@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Api, errors, helpers } from 'telegram';
 import type { UserAuthParams } from 'telegram/client/auth.js';
 import type {
@@ -43,6 +44,11 @@ export interface FakeTelegramOptions {
   /** The saved session: logged in if it came from a fake login; '' for a new login (default: logged in). */
   readonly session?: string;
   readonly now?: () => number;
+  /**
+   * A file holding the account's Saved Messages, so that separate processes (a mount, then a rebuild on a
+   * wiped home) see one account, as with the real Telegram.
+   */
+  readonly stateFile?: string;
 }
 
 export interface FakeRequest {
@@ -65,6 +71,12 @@ interface StoredDocument {
   readonly accessHash: ReturnType<typeof helpers.returnBigInt>;
   referenceGeneration: number;
 }
+
+type PersistedDocument = Omit<StoredDocument, 'served' | 'docId' | 'accessHash'> & {
+  served: string;
+  docId: string;
+  accessHash: string;
+};
 
 interface PendingUpload {
   readonly parts: Map<number, Buffer>;
@@ -108,6 +120,35 @@ export class FakeTelegramClient implements TelegramClientPort {
     // Without a session option the account starts logged in, as the store tests want.
     this.sessionString = options.session ?? `${FAKE_SESSION_PREFIX}${FAKE_ACCOUNT.phone}`;
     this.authorized = this.sessionString.startsWith(FAKE_SESSION_PREFIX);
+    if (options.stateFile !== undefined && existsSync(options.stateFile)) this.load(options.stateFile);
+  }
+
+  private load(file: string): void {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { lastId: number; docs: PersistedDocument[] };
+    this.lastId = state.lastId;
+    this.docs.clear();
+    for (const d of state.docs) {
+      this.docs.set(d.id, {
+        ...d,
+        served: Buffer.from(d.served, 'base64'),
+        docId: helpers.returnBigInt(d.docId),
+        accessHash: helpers.returnBigInt(d.accessHash),
+      });
+    }
+  }
+
+  /** Called after every change to Saved Messages. */
+  private persist(): void {
+    const file = this.options.stateFile;
+    if (file === undefined) return;
+    const docs: PersistedDocument[] = [...this.docs.values()].map((d) => ({
+      ...d,
+      served: d.served.toString('base64'),
+      docId: d.docId.toString(),
+      accessHash: d.accessHash.toString(),
+    }));
+    writeFileSync(`${file}.tmp`, JSON.stringify({ lastId: this.lastId, docs }));
+    renameSync(`${file}.tmp`, file);
   }
 
   // ---- test controls ----
@@ -248,6 +289,7 @@ export class FakeTelegramClient implements TelegramClientPort {
     const request = new Api.messages.DeleteMessages({ id: ids, revoke: true });
     return this.serve('deleteMessages', request, () => {
       for (const id of ids) this.docs.delete(id);
+      this.persist();
       return [new Api.messages.AffectedMessages({ pts: 0, ptsCount: ids.length })];
     });
   }
@@ -270,6 +312,9 @@ export class FakeTelegramClient implements TelegramClientPort {
       throw this.rpc(request, 420, `${name}_${fault.seconds}`);
     }
     if (fault?.kind === 'rpc') throw this.rpc(request, fault.code, fault.message);
+    // Another client of the same account (another process, or a second store in this one) may have posted.
+    if (this.options.stateFile !== undefined && existsSync(this.options.stateFile))
+      this.load(this.options.stateFile);
     const result = run();
     if (fault?.kind === 'drop-after')
       throw new Error('Connection closed before the reply arrived (injected)');
@@ -342,6 +387,7 @@ export class FakeTelegramClient implements TelegramClientPort {
       referenceGeneration: 0,
     };
     this.docs.set(id, doc);
+    this.persist();
     return this.message(doc);
   }
 
@@ -477,14 +523,17 @@ function reference(doc: StoredDocument): Buffer {
 }
 
 /**
- * The factory `TGCRYPTFS_TELEGRAM_FAKE` loads: a fresh fake per process, logged in when the session came from an
- * earlier fake login. The account's 2FA password comes from TGCRYPTFS_FAKE_TELEGRAM_2FA when set.
+ * The factory `TGCRYPTFS_TELEGRAM_FAKE` loads: a fake per process, logged in when the session came from an
+ * earlier fake login. The account's 2FA password comes from TGCRYPTFS_FAKE_TELEGRAM_2FA, and its Saved Messages
+ * from the file TGCRYPTFS_FAKE_TELEGRAM_STATE (shared by every process that names it) when set.
  */
 export async function createTelegramClient(options: TelegramClientOptions): Promise<TelegramClientPort> {
   const password = process.env['TGCRYPTFS_FAKE_TELEGRAM_2FA'];
+  const stateFile = process.env['TGCRYPTFS_FAKE_TELEGRAM_STATE'];
   return new FakeTelegramClient({
     session: options.session,
     account: { ...FAKE_ACCOUNT, ...(password ? { password } : {}) },
+    ...(stateFile ? { stateFile } : {}),
   });
 }
 
