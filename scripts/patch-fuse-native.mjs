@@ -4,7 +4,8 @@
 //   `cp -p` and `tar x` could not set mtimes;
 // - libfuse 2.9's high-level API drops a SETATTR that sets mtime alone (what `tar x` and `touch -m` send)
 //   unless the filesystem declares `flag_utime_omit_ok`. With it, times arrive as UTIME_OMIT (the adapter reads
-//   the resulting 1073 ms as "keep") or UTIME_NOW (`touch`), which the glue now turns into the current time.
+//   the resulting 1073 ms as "keep") or UTIME_NOW (`touch`), which the glue now turns into the current time;
+// - and, for speed, getxattr of anything but user.* is answered in C (see below).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +27,12 @@ const PATCHES = [
   [
     '  l->atime = timespec_to_uint64(&tv[0]);\n  l->mtime = timespec_to_uint64(&tv[1]);\n',
     '  l->atime = utimens_to_uint64(&tv[0]);\n  l->mtime = utimens_to_uint64(&tv[1]);\n',
+  ],
+  [
+    // Linux getxattr: only user.* attributes exist here, so answer the rest (security.selinux and
+    // system.posix_acl_access, asked for every entry by `ls -l`) without a round trip to JavaScript.
+    'FUSE_METHOD(getxattr, 4, 1, (const char *path, const char *name, char *value, size_t size), {\n  l->path = path;',
+    'FUSE_METHOD(getxattr, 4, 1, (const char *path, const char *name, char *value, size_t size), {\n  if (strncmp(name, "user.", 5) != 0) return -ENODATA;\n  l->path = path;',
   ],
   [
     'static void populate_stat (uint32_t *ints, struct stat* stat) {',
