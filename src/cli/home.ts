@@ -214,6 +214,9 @@ async function assemble(
         store,
         index: log.db.sublevel<string, string>(`chunks-${ns}`, { valueEncoding: 'utf8' }),
         maxCacheBytes: Math.floor(config.cache.max_size_gb * 1024 ** 3),
+        // Staged chunks are always followed by the synced Write event that references them, in this same
+        // LevelDB: that sync carries the index entries to disk too.
+        syncIndex: false,
         ...(workers === undefined ? {} : { workers }),
       });
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TgfsError } from '../errors.js';
 import type { Extent } from '../events/types.js';
@@ -61,7 +61,22 @@ export interface ChunkStoreOptions {
   readonly packTargetBytes?: number;
   /** Cut, name and seal in this worker thread instead of on the caller's (the FUSE) thread. */
   readonly workers?: ChunkWorkerPool;
+  /**
+   * Whether staging waits for the index batch to reach the disk (default). A caller whose next step is a
+   * synced write to the same LevelDB — a home committing the Write event that references the chunks — may
+   * turn it off: LevelDB's single ordered log makes that sync cover the index too.
+   */
+  readonly syncIndex?: boolean;
 }
+
+interface ActiveSegment {
+  readonly name: string;
+  readonly handle: FileHandle;
+  sizeBytes: number;
+}
+
+/** A new segment file once the active one holds this much. */
+const SEGMENT_ROTATE_BYTES = 64 * 1024 * 1024;
 
 export interface FlushResult {
   readonly packs: number;
@@ -120,6 +135,8 @@ export class ChunkStore {
   private readonly params: FastCdcParams;
   private readonly packTargetBytes: number;
   private readonly workers: ChunkWorkerPool | undefined;
+  private readonly syncIndex: boolean;
+  private active: ActiveSegment | undefined;
   // Index mutations and staging-directory changes; held briefly, never across an upload.
   private readonly lock = new Mutex();
   // One flush at a time, so two flushes never pack the same staged chunk.
@@ -141,6 +158,7 @@ export class ChunkStore {
     this.params = opts.cdcParams ?? DEFAULT_CDC_PARAMS;
     this.packTargetBytes = opts.packTargetBytes ?? DEFAULT_PACK_TARGET_BYTES;
     this.workers = opts.workers;
+    this.syncIndex = opts.syncIndex ?? true;
   }
 
   static async open(opts: ChunkStoreOptions): Promise<ChunkStore> {
@@ -159,7 +177,10 @@ export class ChunkStore {
   /** Waits for running work; the index and the store belong to the caller and stay open. */
   async close(): Promise<void> {
     await this.flushLock.run(async () => {});
-    await this.lock.run(async () => {});
+    await this.lock.run(async () => {
+      await this.active?.handle.close();
+      this.active = undefined;
+    });
   }
 
   /**
@@ -206,22 +227,24 @@ export class ChunkStore {
           ? await workers.seal(cut.job, fresh, this.ns, this.dataKey)
           : sealPieces(content, fresh, this.ns, this.dataKey);
         if (fresh.length === 0) return;
-        const seg = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.seg`;
+        const segment = await this.activeSegment();
         const ops: Op[] = [];
         let added = 0;
-        await writeDurably(this.stagingDir, seg, async (write) => {
-          for (const [i, piece] of fresh.entries()) {
-            const box = sealed[i]!;
-            const off = await write(box);
-            ops.push({
-              type: 'put',
-              key: `s:${piece.chunkId}`,
-              value: JSON.stringify({ seg, off, len: box.length }),
-            });
-            added += box.length;
-          }
-        });
-        await this.index.batch(ops, SYNC);
+        for (const [i, piece] of fresh.entries()) {
+          const box = sealed[i]!;
+          const off = segment.sizeBytes;
+          await writeAll(segment.handle, box, off);
+          segment.sizeBytes += box.length;
+          ops.push({
+            type: 'put',
+            key: `s:${piece.chunkId}`,
+            value: JSON.stringify({ seg: segment.name, off, len: box.length }),
+          });
+          added += box.length;
+        }
+        // One data sync per call; the segment's directory entry was made durable when it was created.
+        await segment.handle.datasync();
+        await this.index.batch(ops, { sync: this.syncIndex });
         this.stagedBytes += added;
         await this.cache.setPinnedBytes(this.stagedBytes);
       });
@@ -547,8 +570,28 @@ export class ChunkStore {
   }
 
   /** Call under `lock`: deletes segments no staged chunk points into (uploaded, or orphaned by a crash). */
+  /**
+   * The segment file new chunks are appended to (one per store session, rotated by size): appending costs one
+   * data sync per call, where a file per call cost a file sync, a rename and a directory sync.
+   */
+  private async activeSegment(): Promise<ActiveSegment> {
+    const current = this.active;
+    if (current !== undefined && current.sizeBytes < SEGMENT_ROTATE_BYTES) return current;
+    await current?.handle.close();
+    const name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.seg`;
+    const handle = await open(join(this.stagingDir, name), 'wx');
+    await syncDirectory(this.stagingDir);
+    this.active = { name, handle, sizeBytes: 0 };
+    return this.active;
+  }
+
   private async removeUnreferencedSegments(): Promise<void> {
     const referenced = new Set((await this.stagedEntries()).map(([, loc]) => loc.seg));
+    // Everything in the active segment went up: start a new one rather than append to a deleted file.
+    if (this.active !== undefined && !referenced.has(this.active.name)) {
+      await this.active.handle.close();
+      this.active = undefined;
+    }
     for (const name of await readdir(this.stagingDir)) {
       if (!referenced.has(name)) await unlink(join(this.stagingDir, name)).catch(() => {});
     }
@@ -566,38 +609,8 @@ class Mutex {
   }
 }
 
-/**
- * Writes a file under `dir` so that it is either complete and durable or absent: temp file, fsync, rename,
- * fsync of the directory. `fill` gets a `write` that appends and returns the offset it wrote at; one write
- * stays in flight while `fill` prepares the next buffer, so sealing overlaps the disk.
- */
-async function writeDurably(
-  dir: string,
-  name: string,
-  fill: (write: (bytes: Uint8Array) => Promise<number>) => Promise<void>,
-): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
-  const fh = await open(tmp, 'w');
-  let inFlight: Promise<void> = Promise.resolve();
-  try {
-    let pos = 0;
-    await fill(async (bytes) => {
-      const at = pos;
-      pos += bytes.length;
-      await inFlight;
-      inFlight = writeAll(fh, bytes, at);
-      return at;
-    });
-    await inFlight;
-    await fh.sync();
-  } catch (err) {
-    await inFlight.catch(() => {});
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, join(dir, name));
+/** Makes a directory's entries (a new file's name) durable. */
+async function syncDirectory(dir: string): Promise<void> {
   const dh = await open(dir, 'r');
   try {
     await dh.sync();
