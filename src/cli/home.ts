@@ -20,7 +20,7 @@ import type { ChunkWorkerPool } from '../transport/chunk-worker-pool.js';
 import { type ClusterManifest, findManifest, writeManifest } from '../transport/cluster-manifest.js';
 import type { MessageStore } from '../transport/message-store.js';
 import { type OpenStoreOptions, openMessageStore } from '../transport/open-store.js';
-import type { StoreSpec } from '../transport/store-spec.js';
+import { formatStoreSpec, type StoreSpec } from '../transport/store-spec.js';
 
 /** This machine, as its home knows it. */
 export interface MachineIdentity {
@@ -224,6 +224,18 @@ async function assemble(
   };
 }
 
+/** What `machine init` and `machine show` print: nothing secret. */
+export function identityReport(m: MachineIdentity, paths: HomePaths, store: StoreSpec) {
+  return {
+    id: m.id,
+    name: m.name,
+    publicKey: Buffer.from(m.publicKey).toString('hex'),
+    createdAt: new Date(m.createdAtMs).toISOString(),
+    home: paths.root,
+    store: formatStoreSpec(store),
+  };
+}
+
 function identityFile(paths: HomePaths): string {
   return join(paths.root, 'identity.json');
 }
@@ -288,7 +300,7 @@ function decodeKdf(b: Uint8Array): ClusterManifest {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;

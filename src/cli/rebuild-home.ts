@@ -1,4 +1,4 @@
-import { access, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import type { HomePaths } from '../config/home-paths.js';
 import { deriveMasterKey } from '../crypto/kdf.js';
 import { matchesKeyCheck } from '../crypto/key-check.js';
@@ -11,7 +11,7 @@ import { openMessageStore } from '../transport/open-store.js';
 import { missingSince, newestSnapshot } from '../transport/snapshot.js';
 import type { StoreSpec } from '../transport/store-spec.js';
 import type { PullReport, SyncProgress } from '../transport/sync-engine.js';
-import { initHome } from './home.js';
+import { exists, initHome } from './home.js';
 import { openSync } from './sync-service.js';
 
 export interface RebuildReport {
@@ -128,14 +128,5 @@ async function listAll(store: MessageStore): Promise<StoredMessage[]> {
     if (page.length === 0) return out;
     out.push(...page);
     after = page[page.length - 1]!.id;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { TgfsError } from '../errors.js';
-import type { Extent, InodeId, WriteBody } from '../events/types.js';
+import type { CreateBody, Extent, InodeId, InodeKind, WriteBody } from '../events/types.js';
 import { ROOT_INODE } from '../events/types.js';
 import {
   childrenOf,
@@ -141,25 +141,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   async create(path: string, mode: number, uid: number, gid: number): Promise<Fd> {
-    this.assertWritable(path);
-    const { parent, name } = this.freeName(path);
-    const inode = newInodeId();
-    await this.commit([
-      {
-        type: 'Create',
-        body: {
-          inode,
-          parent,
-          name,
-          kind: 'file',
-          mode: mode & PERMISSION_BITS,
-          uid,
-          gid,
-          mtimeMs: this.now(),
-          path,
-        },
-      },
-    ]);
+    const inode = await this.createEntry(path, { kind: 'file', mode, uid, gid });
     return this.allocFd(inode, path);
   }
 
@@ -233,46 +215,35 @@ export class EncryptedFileSystem implements FileSystemApi {
   // ---- namespace changes -------------------------------------------------------------------------------
 
   async mkdir(path: string, mode: number, uid: number, gid: number): Promise<void> {
-    this.assertWritable(path);
-    const { parent, name } = this.freeName(path);
-    await this.commit([
-      {
-        type: 'Create',
-        body: {
-          inode: newInodeId(),
-          parent,
-          name,
-          kind: 'dir',
-          mode: mode & PERMISSION_BITS,
-          uid,
-          gid,
-          mtimeMs: this.now(),
-          path,
-        },
-      },
-    ]);
+    await this.createEntry(path, { kind: 'dir', mode, uid, gid });
   }
 
   async symlink(target: string, path: string, uid: number, gid: number): Promise<void> {
+    await this.createEntry(path, { kind: 'symlink', mode: 0o777, uid, gid, target });
+  }
+
+  /** A new file, directory or symlink at `path` (whose name must be free): one Create event. */
+  private async createEntry(
+    path: string,
+    entry: { kind: InodeKind; mode: number; uid: number; gid: number; target?: string },
+  ): Promise<InodeId> {
     this.assertWritable(path);
     const { parent, name } = this.freeName(path);
-    await this.commit([
-      {
-        type: 'Create',
-        body: {
-          inode: newInodeId(),
-          parent,
-          name,
-          kind: 'symlink',
-          mode: 0o777,
-          uid,
-          gid,
-          mtimeMs: this.now(),
-          target,
-          path,
-        },
-      },
-    ]);
+    const inode = newInodeId();
+    const body: CreateBody = {
+      inode,
+      parent,
+      name,
+      kind: entry.kind,
+      mode: entry.mode & PERMISSION_BITS,
+      uid: entry.uid,
+      gid: entry.gid,
+      mtimeMs: this.now(),
+      path,
+      ...(entry.target === undefined ? {} : { target: entry.target }),
+    };
+    await this.commit([{ type: 'Create', body }]);
+    return inode;
   }
 
   async link(_existing: string, path: string): Promise<void> {

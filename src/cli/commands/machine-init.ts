@@ -1,8 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { DEFAULT_KDF } from '../../crypto/kdf.js';
 import { TgfsError } from '../../errors.js';
-import { defaultStoreSpec, formatStoreSpec, parseStoreSpec } from '../../transport/store-spec.js';
-import { initHome } from '../home.js';
+import { defaultStoreSpec, parseStoreSpec } from '../../transport/store-spec.js';
+import { identityReport, initHome } from '../home.js';
 import { readPassword } from '../password.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
@@ -41,15 +41,7 @@ export class MachineInitCommand extends TgfsCommand {
     const password = await readPassword({ passwordFile: this.passwordFile, confirm: true });
     const home = await initHome(paths, { name: this.name, store, password, kdf });
     try {
-      const m = home.machine;
-      const info = {
-        id: m.id,
-        name: m.name,
-        publicKey: Buffer.from(m.publicKey).toString('hex'),
-        createdAt: new Date(m.createdAtMs).toISOString(),
-        home: paths.root,
-        store: formatStoreSpec(store),
-      };
+      const info = identityReport(home.machine, paths, store);
       if (this.json) this.printJson(info);
       else {
         this.print(`initialised machine ${info.name} (${info.id})`);

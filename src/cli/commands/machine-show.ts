@@ -1,7 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { readConfig } from '../../config/config.js';
-import { formatStoreSpec } from '../../transport/store-spec.js';
-import { readIdentity, storeSpecOf } from '../home.js';
+import { identityReport, readIdentity, storeSpecOf } from '../home.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 export class MachineShowCommand extends TgfsCommand {
@@ -15,15 +14,7 @@ export class MachineShowCommand extends TgfsCommand {
   async run(): Promise<number> {
     const paths = this.home();
     const config = await readConfig(paths.config);
-    const m = await readIdentity(paths);
-    const info = {
-      id: m.id,
-      name: m.name,
-      publicKey: Buffer.from(m.publicKey).toString('hex'),
-      createdAt: new Date(m.createdAtMs).toISOString(),
-      home: paths.root,
-      store: formatStoreSpec(storeSpecOf(config)),
-    };
+    const info = identityReport(await readIdentity(paths), paths, storeSpecOf(config));
     if (this.json) this.printJson(info);
     else {
       this.print(`machine    ${info.name} (${info.id})`);
