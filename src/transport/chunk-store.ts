@@ -9,7 +9,7 @@ import { cutAndName, sealPieces } from './chunk-job.js';
 import type { ChunkWorkerPool } from './chunk-worker-pool.js';
 import { openChunk } from './content-seal.js';
 import { DEFAULT_CDC_PARAMS, type FastCdcParams } from './fastcdc.js';
-import type { MessageId, MessageStore } from './message-store.js';
+import type { MessageId, MessageStore, StoredMessage } from './message-store.js';
 import { decodePackIndex, encodePackWithIndex, type PackEntry, packIndexBytesNeeded } from './pack.js';
 import { PlaintextLru } from './plaintext-lru.js';
 
@@ -381,25 +381,37 @@ export class ChunkStore {
     for (;;) {
       const page = await this.store.list(after, LIST_PAGE);
       if (page.length === 0) break;
-      for (const m of page) {
-        after = m.id;
-        const caption = parseCaption(m.caption);
-        if (caption === undefined || caption.namespace !== this.ns || caption.type !== 'chunk') continue;
-        let entries: PackEntry[];
-        try {
-          entries = await this.readPackIndex(m.id, caption.id);
-        } catch (err) {
-          if (!(err instanceof TgfsError)) throw err;
-          if (err.code === 'STORE_UNAVAILABLE') throw err;
-          failed.push({ messageId: m.id, code: err.code, message: err.message });
-          continue;
-        }
-        await this.recordLocations(m.id, caption.id, entries);
-        packs++;
-        chunks += entries.length;
-      }
+      after = page[page.length - 1]!.id;
+      const r = await this.indexPacks(page);
+      packs += r.packs;
+      chunks += r.chunks;
+      failed.push(...r.failed);
     }
     return { packs, chunks, failed, lastId: after };
+  }
+
+  /** Records where the chunks of this namespace's packs among `messages` (already listed) are. */
+  async indexPacks(messages: readonly StoredMessage[]): Promise<Omit<RebuildResult, 'lastId'>> {
+    let packs = 0;
+    let chunks = 0;
+    const failed: { messageId: MessageId; code: string; message: string }[] = [];
+    for (const m of messages) {
+      const caption = parseCaption(m.caption);
+      if (caption === undefined || caption.namespace !== this.ns || caption.type !== 'chunk') continue;
+      let entries: PackEntry[];
+      try {
+        entries = await this.readPackIndex(m.id, caption.id);
+      } catch (err) {
+        if (!(err instanceof TgfsError)) throw err;
+        if (err.code === 'STORE_UNAVAILABLE') throw err;
+        failed.push({ messageId: m.id, code: err.code, message: err.message });
+        continue;
+      }
+      await this.recordLocations(m.id, caption.id, entries);
+      packs++;
+      chunks += entries.length;
+    }
+    return { packs, chunks, failed };
   }
 
   private async readUncoalesced(id: string): Promise<Uint8Array> {

@@ -274,7 +274,7 @@ export class SyncEngine {
     const last = fresh.length > 0 ? fresh[fresh.length - 1]!.id : start;
 
     // Content first: once a replica shows a file, its chunks must be findable.
-    await this.indexChunks(last);
+    await this.indexChunks(last, fresh, start);
 
     const ops = fresh.flatMap((m) => {
       const c = parseCaption(m.caption);
@@ -328,14 +328,23 @@ export class SyncEngine {
     }
     await this.state.setLastSeen(last);
     // Namespaces this pull introduced (a NamespaceCreated from another machine) get their packs indexed too.
-    await this.indexChunks(last);
+    await this.indexChunks(last, fresh, start);
     const stillHeld = (await this.state.badMessages()).filter((b) => b.held);
     for (const b of stillHeld) this.opts.log?.(`op message ${b.messageId} held back: ${b.reason}`);
     return { messages, events, duplicates, rejected, held: stillHeld };
   }
 
   /** Records where the packs of each namespace (with an open content store) are, up to message `last`. */
-  private async indexChunks(last: MessageId): Promise<void> {
+  /**
+   * Records where the packs of each namespace (with an open content store) are, up to message `last`. What
+   * this pull listed (`listed`, everything after `listedAfter`) is indexed from that listing; only a
+   * namespace scanned less far (one this pull introduced) lists the store again from where it stopped.
+   */
+  private async indexChunks(
+    last: MessageId,
+    listed: readonly StoredMessage[],
+    listedAfter: MessageId,
+  ): Promise<void> {
     const chunksFor = this.opts.chunksFor;
     if (chunksFor === undefined) return;
     const namespaces = this.namespaces().filter((ns) => ns !== CLUSTER_NS);
@@ -345,7 +354,10 @@ export class SyncEngine {
       const chunks = await chunksFor(ns);
       if (chunks === undefined) continue;
       this.opts.onProgress?.({ phase: 'index', done: i, total: namespaces.length });
-      const r = await chunks.rebuildIndexFromStore(scanned);
+      const r =
+        scanned >= listedAfter
+          ? { ...(await chunks.indexPacks(listed.filter((m) => m.id > scanned))), lastId: last }
+          : await chunks.rebuildIndexFromStore(scanned);
       for (const f of r.failed) {
         await this.state.noteBad({
           messageId: f.messageId,

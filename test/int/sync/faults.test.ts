@@ -10,6 +10,9 @@ import { RetryingStore } from '../../../src/transport/retrying-store.js';
 import type { SyncReport } from '../../../src/transport/sync-engine.js';
 import { logIds, newInode, openChunks, openNs, smallFile, twoHomes } from './sync-fixtures.js';
 
+/** Enough rounds that a 20% fault rate hits every kind of call many times over. */
+const ROUNDS = 10;
+
 /** A sync round under faults may still give up (RetryingStore's attempts run out): then the next round resumes. */
 async function syncUntilDone(s: SyncSession): Promise<SyncReport[]> {
   const reports: SyncReport[] = [];
@@ -62,7 +65,7 @@ test('sync completes under 20% failed store calls and flood waits: nothing lost,
     const syncB = await openSync(h.b, { rawStore: faultyB, retry, replicas: new Map([[h.ns, countingB]]) });
 
     const files: { extents: Awaited<ReturnType<typeof chunksA.putFile>>; content: Buffer }[] = [];
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const content = randomBytes(20_000 + round * 7_000);
       const extents = await chunksA.putFile(content);
       const inode = newInode();
@@ -103,8 +106,8 @@ test('sync completes under 20% failed store calls and flood waits: nothing lost,
     const idsA = await logIds(h.a, h.ns);
     const idsB = await logIds(h.b, h.ns);
     assert.deepEqual(idsB, idsA, 'every event arrived, none twice');
-    assert.equal(idsA.length, 6 * 4 + 2);
-    assert.equal(appliedOnB, 6 * 4, "each of a's events was applied to b's replica exactly once");
+    assert.equal(idsA.length, ROUNDS * 4 + 2);
+    assert.equal(appliedOnB, ROUNDS * 4, "each of a's events was applied to b's replica exactly once");
     assert.equal(namespaceStateHash(rb.state), namespaceStateHash(ra.state));
     assert.equal((await syncB.state.badMessages()).length, 0, 'retries and duplicates are not rejections');
 
