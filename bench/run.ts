@@ -32,7 +32,11 @@ const GROUPS: readonly GroupDef[] = [
     ids: ['fs.seq-write', 'fs.seq-read', 'fs.create-small', 'fs.tar-x', 'fs.ls-lR', 'fs.find'],
     run: filesystemGroup,
   },
-  { id: 'store', ids: ['store.msgs-10k', 'store.msgs-1gib'], run: storeGroup },
+  {
+    id: 'store',
+    ids: ['store.msgs-10k', 'store.msgs-1gib', 'store.rebuild', 'store.idle-sync'],
+    run: storeGroup,
+  },
 ];
 
 async function main(): Promise<number> {

@@ -9,6 +9,7 @@ import { tgcryptfsInit, tgcryptfsMount, tgcryptfsUnmount } from './mounts.js';
 import { type BenchOptions, selected } from './options.js';
 import type { GroupResult, Row } from './report.js';
 import { log, q, shOk } from './shell.js';
+import { idleSyncRow, rebuildRow } from './store-sync.js';
 
 /** FastCDC's average chunk: what one message per chunk would cost. */
 const AVG_CHUNK_BYTES = MIB;
@@ -70,6 +71,12 @@ export async function storeGroup(opts: BenchOptions, work: string): Promise<Grou
       baseline: Math.ceil(bigBytes / AVG_CHUNK_BYTES),
       note: 'baseline: one message per chunk at FastCDC’s 1 MiB average',
     });
+  }
+  if (selected(opts, 'store.rebuild') || selected(opts, 'store.idle-sync')) {
+    const events = opts.quick ? 10_000 : 100_000;
+    const rebuild = await rebuildRow(work, events);
+    if (selected(opts, 'store.rebuild')) rows.push(rebuild);
+    if (selected(opts, 'store.idle-sync')) rows.push(await idleSyncRow(work));
   }
   return {
     id: 'store',
