@@ -1,5 +1,3 @@
-import { access } from 'node:fs/promises';
-import { ControlUnavailableError, callControl } from '../transport/control-client.js';
 import type { UnlockedHome } from './home.js';
 import { type OpenSyncOptions, openSync, type SyncSession } from './sync-service.js';
 import { TgfsCommand } from './tgfs-command.js';
@@ -9,22 +7,6 @@ import { TgfsCommand } from './tgfs-command.js';
  * the control socket; with none running it opens the home and does the work itself.
  */
 export abstract class SyncCommand extends TgfsCommand {
-  /** The mount's answer, or undefined when no mount answers on the control socket. */
-  protected async viaMount(method: string, params: unknown = {}): Promise<unknown> {
-    const socket = this.home().controlSocket;
-    try {
-      await access(socket);
-    } catch {
-      return undefined;
-    }
-    try {
-      return await callControl(socket, method, params);
-    } catch (err) {
-      if (err instanceof ControlUnavailableError) return undefined;
-      throw err;
-    }
-  }
-
   protected async withSync<T>(
     run: (home: UnlockedHome, sync: SyncSession) => Promise<T>,
     opts: OpenSyncOptions = {},

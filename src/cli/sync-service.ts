@@ -11,6 +11,7 @@ import { type RemoteSink, SyncEngine, type SyncProgress, type SyncReport } from 
 import { SyncState } from '../transport/sync-state.js';
 import type { UnlockedHome } from './home.js';
 import type { NamespaceSession } from './namespace-session.js';
+import { createNamespace, listNamespaces } from './namespaces.js';
 
 const DEFAULT_INTERVAL_MS = 15_000;
 
@@ -275,6 +276,8 @@ export async function startSyncService(
       home.paths.controlSocket,
       {
         'sync.status': () => syncStatus(home, sync.state),
+        'namespace.list': async () => listNamespaces(home),
+        'namespace.create': (params) => createNamespace(home, namespaceRequestOf(params)),
         'sync.now': () => sync.engine.sync(),
         'sync.history': (params) => syncHistory(home, sync.state, limitOf(params)),
       },
@@ -298,6 +301,17 @@ export async function startSyncService(
       await sync.close();
     },
   };
+}
+
+function namespaceRequestOf(params: unknown): { name: string; mode: string; conflict: string } {
+  const p = (params ?? {}) as Record<string, unknown>;
+  const text = (key: string) => {
+    const v = p[key];
+    if (typeof v !== 'string')
+      throw new TgfsError('INVALID_ARGUMENT', `namespace.create needs a string ${key}`);
+    return v;
+  };
+  return { name: text('name'), mode: text('mode'), conflict: text('conflict') };
 }
 
 export function limitOf(params: unknown): number {

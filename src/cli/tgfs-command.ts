@@ -1,6 +1,8 @@
+import { access } from 'node:fs/promises';
 import { Command, Option } from 'clipanion';
 import { type HomePaths, homePaths } from '../config/home-paths.js';
 import { isTgfsError } from '../errors.js';
+import { ControlUnavailableError, callControl } from '../transport/control-client.js';
 import { exitCodeOf } from './exit-codes.js';
 import { type UnlockedHome, unlockHome } from './home.js';
 import { readPassword } from './password.js';
@@ -28,6 +30,35 @@ export abstract class TgfsCommand extends Command {
 
   protected home(): HomePaths {
     return homePaths();
+  }
+
+  /** Opens the home with the password, runs `work`, closes it. */
+  protected async withHome<T>(work: (home: UnlockedHome) => Promise<T>): Promise<T> {
+    const home = await this.unlock();
+    try {
+      return await work(home);
+    } finally {
+      await home.close();
+    }
+  }
+
+  /**
+   * While a mount of this home runs it holds the log (LevelDB admits one process), so commands ask it over
+   * its control socket. Resolves with its answer, or undefined when no mount answers.
+   */
+  protected async viaMount(method: string, params: unknown = {}): Promise<unknown> {
+    const socket = this.home().controlSocket;
+    try {
+      await access(socket);
+    } catch {
+      return undefined;
+    }
+    try {
+      return await callControl(socket, method, params);
+    } catch (err) {
+      if (err instanceof ControlUnavailableError) return undefined;
+      throw err;
+    }
   }
 
   protected async unlock(): Promise<UnlockedHome> {
