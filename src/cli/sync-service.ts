@@ -36,6 +36,8 @@ export interface OpenSyncOptions {
   readonly log?: (line: string) => void;
   readonly onProgress?: (p: SyncProgress) => void;
   readonly snapshotIntervalMs?: number;
+  /** This machine's clock (tests move it). */
+  readonly now?: () => number;
 }
 
 export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): Promise<SyncSession> {
@@ -77,6 +79,7 @@ export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): 
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.snapshotIntervalMs === undefined ? {} : { snapshotIntervalMs: opts.snapshotIntervalMs }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
   });
   return {
     engine,

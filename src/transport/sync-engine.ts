@@ -2,6 +2,7 @@ import { isTgfsError, TgfsError } from '../errors.js';
 import { compareCanonical, positionOf } from '../events/canonical-order.js';
 import { openRecordBox } from '../events/event-seal.js';
 import { verifyEvent } from '../events/event-verifier.js';
+import { isTooFarAhead } from '../events/hlc.js';
 import type { OpLog, PendingEntry } from '../events/op-log.js';
 import { openRecord } from '../events/signing.js';
 import {
@@ -93,7 +94,12 @@ type Outcome =
   | { readonly kind: 'held' | 'rejected'; readonly code: string; readonly reason: string };
 
 /** Codes that may resolve themselves once more messages arrive: hold the message back and retry it. */
-const RETRYABLE = new Set(['HASH_CHAIN_GAP', 'EVENT_UNKNOWN_AUTHOR', 'EVENT_SCHEMA_UNKNOWN']);
+const RETRYABLE = new Set([
+  'HASH_CHAIN_GAP',
+  'EVENT_UNKNOWN_AUTHOR',
+  'EVENT_SCHEMA_UNKNOWN',
+  'EVENT_FROM_FUTURE',
+]);
 
 /**
  * Mirrors the op log to the store and back, for every namespace of the cluster (the cluster namespace too).
@@ -415,6 +421,17 @@ export class SyncEngine {
           ctx.accept(r.se);
           fresh.push(r);
         }
+      }
+      // A machine whose clock runs far ahead would drag every HLC in the cluster along with it: its events wait
+      // (the whole message, so its chain stays in one piece) until local time catches up.
+      const now = this.now();
+      const ahead = fresh.find((r) => isTooFarAhead(r.se.event.hlc, now));
+      if (ahead !== undefined) {
+        const byMs = ahead.se.event.hlc.wallMs - now;
+        throw new TgfsError(
+          'EVENT_FROM_FUTURE',
+          `event ${ahead.se.id} by ${ahead.se.event.author} is stamped ${Math.round(byMs / 1000)} s ahead of this machine's clock`,
+        );
       }
       if (fresh.length === 0) {
         const own =
