@@ -121,6 +121,8 @@ export async function openNamespaceSession(
       } catch (err) {
         opts.log?.(`push to the store failed; pending work stays in the home: ${(err as Error).message}`);
       }
+      // Every event of this namespace is folded in by now (sync stopped first): the next mount starts here.
+      await replica.saveCheckpoint();
       await chunks.close();
       await workers.close();
       await store.close();

@@ -47,6 +47,11 @@ export class EventWriter {
     this.position = start;
   }
 
+  /** Where the author's chain, clock and HLC stand (what a checkpoint records). */
+  get current(): WriterPosition {
+    return this.position;
+  }
+
   /** Folds in what the author has seen of others (their clocks and HLCs), so new events sort after them. */
   observe(clock: VectorClock, hlc: Hlc): void {
     const p = this.position;

@@ -1,5 +1,6 @@
 import { evolveCluster } from './cluster/evolve.js';
 import { type ClusterState, initialClusterState } from './cluster/state.js';
+import { decodeCheckpoint, encodeCheckpoint } from './namespace/checkpoint.js';
 import { evolve as evolveNamespace } from './namespace/evolve.js';
 import { initialNamespaceState, type NamespaceState } from './namespace/state.js';
 import type { ProjectionSpec } from './replica.js';
@@ -10,8 +11,9 @@ export const clusterProjection: ProjectionSpec<ClusterState> = {
   evolve: evolveCluster,
 };
 
-/** A data namespace's projection: the inode tree, attributes and content. */
+/** A data namespace's projection: the inode tree, attributes and content; checkpointed at unmount. */
 export const namespaceProjection: ProjectionSpec<NamespaceState> = {
   initial: initialNamespaceState,
   evolve: evolveNamespace,
+  checkpoint: { encode: encodeCheckpoint, decode: decodeCheckpoint },
 };

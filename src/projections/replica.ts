@@ -1,4 +1,6 @@
+import { decode, encode } from 'cbor-x';
 import { from, map, type Observable, Subject } from 'rxjs';
+import { open, seal } from '../crypto/xchacha.js';
 import { openRecordBox } from '../events/event-seal.js';
 import { EventWriter } from '../events/event-writer.js';
 import { compareHlc, ZERO_HLC } from '../events/hlc.js';
@@ -21,6 +23,20 @@ import { Projection } from './projection.js';
 export interface ProjectionSpec<S> {
   initial(): S;
   evolve(state: S, event: TgfsEvent): S;
+  /** How to store the state in a checkpoint; without it every open replays the whole log. */
+  readonly checkpoint?: {
+    encode(state: S): Uint8Array;
+    decode(bytes: Uint8Array): S;
+  };
+}
+
+/** A sealed checkpoint: the state after every event that arrived up to `arrival`, and the writer's clocks. */
+interface CheckpointRecord {
+  readonly v: 1;
+  readonly arrival: number;
+  readonly clock: VectorClock;
+  readonly hlc: Hlc;
+  readonly state: Uint8Array;
 }
 
 export interface LocalMachine {
@@ -40,6 +56,7 @@ export class Replica<S> {
     private readonly log: OpLog,
     readonly ns: NamespaceId,
     private readonly eventKey: Uint8Array,
+    private readonly spec: ProjectionSpec<S>,
     private readonly projection: Projection<S>,
     private readonly live: Subject<TgfsEvent>,
     private readonly writer: EventWriter,
@@ -52,12 +69,15 @@ export class Replica<S> {
     machine: LocalMachine,
     spec: ProjectionSpec<S>,
   ): Promise<Replica<S>> {
-    const projection = new Projection(spec.initial(), spec.evolve);
+    const saved = await loadCheckpoint(log, ns, eventKey, spec);
+    const projection = new Projection(saved?.state ?? spec.initial(), spec.evolve);
     const live = new Subject<TgfsEvent>();
     // While replaying, also gather what this machine has seen, so its next event sorts after all of it.
-    let clock: VectorClock = emptyClock;
-    let hlc: Hlc = ZERO_HLC;
-    const replay$: Observable<TgfsEvent> = from(log.replay(ns)).pipe(
+    let clock: VectorClock = saved?.clock ?? emptyClock;
+    let hlc: Hlc = saved?.hlc ?? ZERO_HLC;
+    // From a checkpoint, only what arrived since, in arrival order: the reducers converge whatever the order.
+    const source = saved === undefined ? log.replay(ns) : log.replayArrivals(ns, saved.arrival);
+    const replay$: Observable<TgfsEvent> = from(source).pipe(
       map(({ id, sealed }) => {
         const event = decodeStored(eventKey, ns, id, sealed).event;
         clock = merge(clock, event.clock);
@@ -74,7 +94,7 @@ export class Replica<S> {
       clock,
       hlc,
     });
-    return new Replica(log, ns, eventKey, projection, live, writer);
+    return new Replica(log, ns, eventKey, spec, projection, live, writer);
   }
 
   get state(): S {
@@ -113,8 +133,58 @@ export class Replica<S> {
     }
   }
 
+  /**
+   * Stores the state so the next open folds only newer events. Take it when nothing else is appending to this
+   * namespace (a mount's close, after sync stopped): every event in the log must already be folded in.
+   */
+  async saveCheckpoint(): Promise<void> {
+    const codec = this.spec.checkpoint;
+    if (codec === undefined) return;
+    const { clock, hlc } = this.writer.current;
+    const record: CheckpointRecord = {
+      v: 1,
+      arrival: this.log.arrivalMark(),
+      clock,
+      hlc,
+      state: codec.encode(this.state),
+    };
+    // Not synced on purpose: a checkpoint is a cache, and LevelDB writes it whole or not at all; an older one
+    // only means replaying more.
+    await this.log
+      .area('checkpoints')
+      .put(this.ns, seal(this.eventKey, encode(record), checkpointAad(this.ns)));
+  }
+
   decode(id: string, sealed: Uint8Array): SignedEvent {
     return decodeStored(this.eventKey, this.ns, id, sealed);
+  }
+}
+
+function checkpointAad(ns: NamespaceId): Uint8Array {
+  return new TextEncoder().encode(`tgfs:v1:${ns}:checkpoint`);
+}
+
+/** A checkpoint is a cache: one that is missing, damaged or of another version means a full replay. */
+async function loadCheckpoint<S>(
+  log: OpLog,
+  ns: NamespaceId,
+  eventKey: Uint8Array,
+  spec: ProjectionSpec<S>,
+): Promise<{ state: S; arrival: number; clock: VectorClock; hlc: Hlc } | undefined> {
+  if (spec.checkpoint === undefined) return undefined;
+  const sealed = await log.area('checkpoints').get(ns);
+  if (sealed === undefined) return undefined;
+  try {
+    const record = decode(open(eventKey, sealed, checkpointAad(ns))) as CheckpointRecord;
+    if (record.v !== 1 || record.arrival > log.arrivalMark()) return undefined;
+    return {
+      state: spec.checkpoint.decode(record.state),
+      arrival: record.arrival,
+      clock: record.clock,
+      hlc: record.hlc,
+    };
+  } catch {
+    return undefined;
   }
 }
 
