@@ -101,7 +101,7 @@ export class FaultInjectingStore implements MessageStore {
 }
 
 /** A small seeded PRNG (mulberry32): reproducible faults without a dependency. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Api, errors, helpers } from 'telegram';
 import type { UserAuthParams } from 'telegram/client/auth.js';
+import { mulberry32 } from '../../src/transport/fault-store.js';
 import type {
   GetMessagesParams,
   SendDocumentParams,
@@ -535,15 +536,4 @@ export async function createTelegramClient(options: TelegramClientOptions): Prom
     account: { ...FAKE_ACCOUNT, ...(password ? { password } : {}) },
     ...(stateFile ? { stateFile } : {}),
   });
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
