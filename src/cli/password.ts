@@ -21,6 +21,13 @@ export async function readPassword(opts: {
       throw new TgfsError('PASSWORD_MISSING', `password file ${opts.passwordFile} is empty`);
     return password;
   }
+  if (process.env[PASSWORD_ON_STDIN] === '1') {
+    // A detached mount (`mount --daemon`) gets the password from its parent through a pipe, not its environment.
+    delete process.env[PASSWORD_ON_STDIN];
+    const password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
+    if (password === '') throw new TgfsError('PASSWORD_MISSING', 'no password arrived on standard input');
+    return password;
+  }
   const fromEnv = process.env['TGCRYPTFS_PASSWORD'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (!process.stdin.isTTY) {
@@ -36,6 +43,15 @@ export async function readPassword(opts: {
   }
   if (password === '') throw new TgfsError('PASSWORD_MISSING', 'empty password');
   return password;
+}
+
+/** Set by `mount --daemon` for its child: read the password from standard input. */
+export const PASSWORD_ON_STDIN = 'TGCRYPTFS_PASSWORD_ON_STDIN';
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
 }
 
 function prompt(question: string): Promise<string> {

@@ -7,7 +7,7 @@ import { TgfsError } from '../../errors.js';
 import { mountFileSystem } from '../../fs/fuse-adapter.js';
 import { forgetMount, recordMount } from '../mount-registry.js';
 import { openNamespaceSession, resolveNamespace } from '../namespace-session.js';
-import { readPassword } from '../password.js';
+import { PASSWORD_ON_STDIN, readPassword } from '../password.js';
 import { type SyncService, startSyncService } from '../sync-service.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
@@ -77,14 +77,17 @@ export class MountCommand extends TgfsCommand {
     await mkdir(paths.logs, { recursive: true });
     const logFile = join(paths.logs, 'mount.log');
     const args = process.argv.slice(1).filter((a) => a !== '--daemon' && a !== '-d');
-    // Ask here, where the terminal is: the detached child has none. It gets the password in its environment,
-    // which only this user and root can read.
+    // Ask here, where the terminal is: the detached child has none. It reads the password from a pipe, so it
+    // never sits in the daemon's environment.
     const password = await readPassword({ passwordFile: this.passwordFile });
+    const env: NodeJS.ProcessEnv = { ...process.env, [PASSWORD_ON_STDIN]: '1' };
+    delete env['TGCRYPTFS_PASSWORD'];
     const child = spawn(process.execPath, args, {
       detached: true,
-      stdio: ['ignore', 'pipe', openSync(logFile, 'a')],
-      env: { ...process.env, TGCRYPTFS_PASSWORD: password },
+      stdio: ['pipe', 'pipe', openSync(logFile, 'a')],
+      env,
     });
+    child.stdin!.end(`${password}\n`);
     return new Promise<number>((done) => {
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => {
