@@ -18,6 +18,7 @@ import { Replica } from '../projections/replica.js';
 import { ChunkStore } from '../transport/chunk-store.js';
 import type { ChunkWorkerPool } from '../transport/chunk-worker-pool.js';
 import { type ClusterManifest, findManifest, writeManifest } from '../transport/cluster-manifest.js';
+import { LazyStore } from '../transport/lazy-store.js';
 import type { MessageStore } from '../transport/message-store.js';
 import { type OpenStoreOptions, openMessageStore } from '../transport/open-store.js';
 import { formatStoreSpec, type StoreSpec } from '../transport/store-spec.js';
@@ -203,7 +204,10 @@ async function assemble(
     cluster,
     keysFor: (ns) => namespaceKeys(masterKey, ns),
     storeSpec: () => storeSpecOf(config),
-    openStore: () => openMessageStore(storeSpecOf(config), storeOptionsOf(paths, config)),
+    // Connected on first use: a store that cannot be reached now (no network, a lapsed Telegram session) fails
+    // each call — which sync reports and retries — instead of the mount that opened it.
+    openStore: async () =>
+      new LazyStore(() => openMessageStore(storeSpecOf(config), storeOptionsOf(paths, config))),
     openChunkStore: (ns, store, workers) => {
       const keys = namespaceKeys(masterKey, ns);
       return ChunkStore.open({

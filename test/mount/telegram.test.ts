@@ -5,7 +5,7 @@
  * adapter code.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -92,5 +92,29 @@ describe('a Telegram-backed machine', () => {
     assert.equal(await manifest(mnt()), written);
     assert.equal((await stopMount(second)).code, 0, second.stderr());
     mounts.delete(second);
+  });
+
+  test('with Telegram out of reach the mount works from the local log, and syncs once it is back', async () => {
+    const session = join(home(), 'telegram.session');
+    await rename(session, `${session}.away`);
+    const offline = await startMount({ home: home(), password: TEST_PASSWORD, mountpoint: mnt() });
+    mounts.add(offline);
+    await shOk(`
+      set -e
+      printf 'written offline\n' > ${q(mnt())}/docs/offline.txt
+      cat ${q(mnt())}/docs/hello.txt
+      sha256sum ${q(mnt())}/docs/deep/photo.bin
+    `);
+    assert.equal((await stopMount(offline)).code, 0, offline.stderr());
+    mounts.delete(offline);
+    assert.match(offline.stderr(), /no Telegram session/);
+    const pending = await runCli(env(), ['sync', 'status', '--json']);
+    assert.ok(JSON.parse(pending.stdout).pending.events > 0, 'the offline write waits to be pushed');
+
+    await rename(`${session}.away`, session);
+    const synced = await runCli(env(), ['sync', 'now']);
+    assert.equal(synced.code, 0, synced.stderr);
+    const after = await runCli(env(), ['sync', 'status', '--json']);
+    assert.equal(JSON.parse(after.stdout).pending.events, 0);
   });
 });
