@@ -59,7 +59,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   private nextFd = 1;
   private readonly copies = new Map<InodeId, SharedCopy>();
   /** Serialises content commits per inode so two flushes never race on one file. */
-  private readonly commitChains = new Map<InodeId, Promise<void>>();
+  private readonly commitChains = new Map<InodeId, Promise<unknown>>();
   private readonly inos = new Map<InodeId, number>([[ROOT_INODE, 1]]);
   private readonly now: () => number;
 
@@ -192,9 +192,10 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   async fsync(fd: Fd): Promise<void> {
-    await this.flush(fd);
-    // A file without buffered writes commits nothing: its earlier metadata changes still need the disk.
-    await this.replica.sync();
+    const open = this.fds.get(fd);
+    const committed = open !== undefined && (await this.commitContent(open.inode, open.path));
+    // A file without buffered writes committed nothing: its earlier metadata changes still need the disk.
+    if (!committed) await this.replica.sync();
   }
 
   async fsyncdir(_path: string): Promise<void> {
@@ -362,11 +363,12 @@ export class EncryptedFileSystem implements FileSystemApi {
     this.options.onCommit?.();
   }
 
-  private commitContent(inode: InodeId, path: string): Promise<void> {
+  /** Commits the inode's buffered writes as a durable Write event; resolves with whether there were any. */
+  private commitContent(inode: InodeId, path: string): Promise<boolean> {
     const previous = this.commitChains.get(inode) ?? Promise.resolve();
     const next = previous.then(async () => {
       const shared = this.copies.get(inode);
-      if (shared === undefined || !shared.copy.dirty) return;
+      if (shared === undefined || !shared.copy.dirty) return false;
       const copy = shared.copy;
       const version = copy.version;
       const bytes = copy.bytes();
@@ -384,6 +386,7 @@ export class EncryptedFileSystem implements FileSystemApi {
             };
       await this.commit([{ type: 'Write', body }], true);
       copy.committedVersion = version;
+      return true;
     });
     const settled = next.catch(() => undefined);
     this.commitChains.set(inode, settled);
