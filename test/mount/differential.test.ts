@@ -1,0 +1,43 @@
+/**
+ * Differential test: the same seeded random sequence of writes at offsets, truncates, mkdirs, renames (over
+ * files and directories too) and removals on a plain directory and on the mount gives the same outcomes and
+ * the same tree, before and after a remount.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { manifest, mountSuite, q, sh } from './harness/index.js';
+
+const SCRIPT = fileURLToPath(new URL('../../../test/mount/fixtures/random-ops.mjs', import.meta.url));
+
+describe('random operations against a plain directory', () => {
+  const suite = mountSuite({ name: 'differential' });
+  before(() => suite.start());
+
+  for (const seed of [1, 2, 3]) {
+    test(`seed ${seed}: same outcomes and the same tree`, async () => {
+      const plain = `${suite.plain}/s${seed}`;
+      const mounted = `${suite.mountpoint}/s${seed}`;
+      const r = await sh(
+        `mkdir ${q(plain)} ${q(mounted)} && ${q(process.execPath)} ${q(SCRIPT)} ${seed} 150 ${q(plain)} ${q(mounted)}`,
+        {
+          timeoutMs: 300_000,
+        },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const options = { dirSizes: false, mtime: 'none' } as const;
+      assert.equal(await manifest(mounted, options), await manifest(plain, options));
+    });
+  }
+
+  test('the trees are the same after a remount', async () => {
+    await suite.remount();
+    const options = { dirSizes: false, mtime: 'none' } as const;
+    for (const seed of [1, 2, 3]) {
+      assert.equal(
+        await manifest(`${suite.mountpoint}/s${seed}`, options),
+        await manifest(`${suite.plain}/s${seed}`, options),
+      );
+    }
+  });
+});
