@@ -243,8 +243,17 @@ export class EncryptedFileSystem implements FileSystemApi {
       path,
       ...(entry.target === undefined ? {} : { target: entry.target }),
     };
-    await this.commit([{ type: 'Create', body }]);
+    await this.commit([{ type: 'Create', body }, this.touchDir(parent, path, body.mtimeMs)]);
     return inode;
+  }
+
+  /**
+   * A directory's mtime moves when an entry is added, removed or renamed in it, as POSIX says (`find -newer`,
+   * backup tools and `ls -lt` rely on it). It rides in the same commit as the change; a later explicit time
+   * (tar restoring a directory's mtime after its contents) sorts after it and wins.
+   */
+  private touchDir(dir: InodeId, childPath: string, mtimeMs: number = this.now()): Command {
+    return { type: 'SetAttr', body: { inode: dir, mtimeMs, path: splitPath(childPath).parentPath } };
   }
 
   async link(_existing: string, path: string): Promise<void> {
@@ -255,7 +264,10 @@ export class EncryptedFileSystem implements FileSystemApi {
     this.assertWritable(path);
     const node = this.nodeAt(path);
     if (node.kind === 'dir') throw new TgfsError('IS_DIR', `${path}: is a directory`);
-    await this.commit([{ type: 'Delete', body: { inode: node.inode, path } }]);
+    await this.commit([
+      { type: 'Delete', body: { inode: node.inode, path } },
+      this.touchDir(node.parent, path),
+    ]);
   }
 
   async rmdir(path: string): Promise<void> {
@@ -266,7 +278,10 @@ export class EncryptedFileSystem implements FileSystemApi {
       throw new TgfsError('ACCESS_DENIED', 'the root directory cannot be removed');
     if (childrenOf(this.state, node.inode).length > 0)
       throw new TgfsError('NOT_EMPTY', `${path}: directory not empty`);
-    await this.commit([{ type: 'Delete', body: { inode: node.inode, path } }]);
+    await this.commit([
+      { type: 'Delete', body: { inode: node.inode, path } },
+      this.touchDir(node.parent, path),
+    ]);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -296,6 +311,9 @@ export class EncryptedFileSystem implements FileSystemApi {
       commands.push({ type: 'Delete', body: { inode: existing, path: to } });
     }
     commands.push({ type: 'Move', body: { inode: source.inode, parent: parent.inode, name, path: to } });
+    const now = this.now();
+    commands.push(this.touchDir(parent.inode, to, now));
+    if (source.parent !== parent.inode) commands.push(this.touchDir(source.parent, from, now));
     // One commit: the target's removal and the move land in one synced batch, as rename(2) is atomic.
     await this.commit(commands);
   }

@@ -137,6 +137,31 @@ describe('a standalone mount', () => {
     );
   });
 
+  test('adding, removing and renaming entries moves the directory mtime, as on a plain directory', async () => {
+    const old = '2001-01-01 00:00:00 UTC';
+    const mtimeOf = async (path: string) => Number(await shOk(`stat -c %Y ${q(path)}`));
+    const epochOld = Date.UTC(2001, 0, 1) / 1000;
+    await shOk(`mkdir ${q(m('dm'))} ${q(m('dm2'))}; touch -d ${q(old)} ${q(m('dm'))} ${q(m('dm2'))}`);
+    const steps = [
+      `printf x > ${q(m('dm/new'))}`,
+      `mkdir ${q(m('dm/sub'))}`,
+      `rm ${q(m('dm/new'))}`,
+      `rmdir ${q(m('dm/sub'))}`,
+    ];
+    for (const step of steps) {
+      await shOk(`touch -d ${q(old)} ${q(m('dm'))}`);
+      await shOk(step);
+      assert.ok((await mtimeOf(m('dm'))) > epochOld, `${step} moved the mtime of its directory`);
+    }
+    await shOk(`printf y > ${q(m('dm/moving'))}; touch -d ${q(old)} ${q(m('dm'))} ${q(m('dm2'))}`);
+    await shOk(`mv ${q(m('dm/moving'))} ${q(m('dm2/moved'))}`);
+    assert.ok((await mtimeOf(m('dm'))) > epochOld, 'the source directory of a rename');
+    assert.ok((await mtimeOf(m('dm2'))) > epochOld, 'the target directory of a rename');
+    // An explicit time set afterwards (what tar does for directories) still wins.
+    await shOk(`touch -d ${q(old)} ${q(m('dm2'))}`);
+    assert.equal(await mtimeOf(m('dm2')), epochOld);
+  });
+
   test('touch -m sets mtime alone, touch sets it to now', async () => {
     await shOk(`printf x > ${q(m('touched'))}; touch -m -d '2001-02-03 04:05:06 UTC' ${q(m('touched'))}`);
     assert.equal(await shOk(`stat -c %Y ${q(m('touched'))}`), `${Date.UTC(2001, 1, 3, 4, 5, 6) / 1000}\n`);
