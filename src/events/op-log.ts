@@ -11,7 +11,6 @@ import type { EventId, Hlc, MachineId, NamespaceId } from './types.js';
  *   order/{ns}/{orderKey}                  eventId, in canonical (hlc, author, seq) order
  *   chain/{ns}/{author}/{seq}              eventId: the per-author hash chain
  *   heads/{ns}/{author}                    newest {seq, id} of that author's chain
- *   arrivals/{ns}/{n}                      eventId, in the order events arrived here (checkpoints resume from n)
  *   checkpoints/{ns}                       a sealed projection checkpoint (see Replica)
  *   sync/pending_ops/{ns}/{orderKey}       eventId of local events not yet pushed to the store
  *   sync/…                                 vector clocks, applied ops, last seen message id
@@ -49,13 +48,6 @@ import type { AbstractSublevel } from 'abstract-level';
 // biome-ignore lint/suspicious/noExplicitAny: sublevels nest; only their key/value types matter here
 export type Sub = AbstractSublevel<any, string | Uint8Array | Buffer, string, Bytes>;
 
-/** Where the arrival counter itself is kept: sorts before every namespace's keys. */
-const ARRIVED_KEY = '!count';
-
-function arrivalKey(n: number): string {
-  return n.toString(16).padStart(13, '0');
-}
-
 function seqKey(seq: number): string {
   return seq.toString(16).padStart(10, '0');
 }
@@ -74,9 +66,6 @@ export class OpLog {
   private readonly heads: Sub;
   private readonly pending: Sub;
   private readonly syncMarker: Sub;
-  private readonly arrivals: Sub;
-  /** How many events this log has taken in, ever: each event's arrival number orders restarts from checkpoints. */
-  private arrived = 0;
   private queue: QueuedAppend[] = [];
   private writing: Promise<void> | undefined;
 
@@ -88,7 +77,6 @@ export class OpLog {
     this.heads = sub('heads');
     this.pending = db.sublevel('sync').sublevel<string, Bytes>('pending_ops', { valueEncoding: 'view' });
     this.syncMarker = db.sublevel('sync').sublevel<string, Bytes>('marker', { valueEncoding: 'view' });
-    this.arrivals = sub('arrivals');
   }
 
   /** Opens (creating if needed) the log; a home already open elsewhere is HOME_LOCKED. */
@@ -113,10 +101,7 @@ export class OpLog {
         },
       );
     }
-    const log = new OpLog(db);
-    const count = await log.arrivals.get(ARRIVED_KEY);
-    log.arrived = count === undefined ? 0 : Number(fromUtf8(count));
-    return log;
+    return new OpLog(db);
   }
 
   /** A named area of the same database for other parts of the home (identity, chunk index, sync state). */
@@ -175,8 +160,6 @@ export class OpLog {
       batch.put(`${e.ns}/${ok}`, utf8(e.id), { sublevel: this.order });
       batch.put(`${e.ns}/${e.author}/${seqKey(e.seq)}`, utf8(e.id), { sublevel: this.chain });
       if (e.pending) batch.put(`${e.ns}/${ok}`, utf8(e.id), { sublevel: this.pending });
-      this.arrived++;
-      batch.put(`${e.ns}/${arrivalKey(this.arrived)}`, utf8(e.id), { sublevel: this.arrivals });
       const hk = `${e.ns}/${e.author}`;
       const h = heads.get(hk);
       if (h === undefined || e.seq > h.seq) heads.set(hk, { seq: e.seq, id: e.id });
@@ -190,7 +173,6 @@ export class OpLog {
           batch.put(k, encodeHead(h), { sublevel: this.heads });
       });
     }
-    if (batch.length > 0) batch.put(ARRIVED_KEY, utf8(String(this.arrived)), { sublevel: this.arrivals });
     if (batch.length === 0 && sync) {
       // Nothing new to write, but durability was asked for: a synced write flushes everything before it.
       batch.put('synced-at', utf8(String(Date.now())), { sublevel: this.syncMarker });
@@ -254,29 +236,36 @@ export class OpLog {
     yield* flush(this);
   }
 
-  /** The arrival number of the newest event taken in so far (0 for an empty log). */
-  arrivalMark(): number {
-    return this.arrived;
-  }
-
-  /** The events of a namespace that arrived after arrival number `after`, in arrival order. */
-  async *replayArrivals(ns: NamespaceId, after: number): AsyncGenerator<{ id: EventId; sealed: Uint8Array }> {
-    const ids: string[] = [];
-    const flush = async function* (self: OpLog) {
-      const values = await self.events.getMany(ids.map((id) => `${ns}/${id}`));
-      for (let i = 0; i < ids.length; i++) {
-        const sealed = values[i];
-        if (sealed === undefined)
-          throw new TgfsError('HOME_DAMAGED', `op log arrival index names missing event ${ids[i]}`);
-        yield { id: ids[i]!, sealed };
+  /**
+   * The events of a namespace that a projection has not folded yet, given what it has: for each author, the
+   * chain after `foldedUpTo(author)` (every seq up to it folded). Order: by author, then seq; the reducers
+   * converge whatever the order.
+   */
+  async *replayBeyond(
+    ns: NamespaceId,
+    foldedUpTo: (author: MachineId) => number,
+  ): AsyncGenerator<{ id: EventId; sealed: Uint8Array }> {
+    for (const [author, head] of await this.headsOf(ns)) {
+      const from = foldedUpTo(author);
+      if (from >= head.seq) continue;
+      const ids: string[] = [];
+      for await (const v of this.chain.values({
+        gt: `${ns}/${author}/${seqKey(from)}`,
+        lte: `${ns}/${author}/${seqKey(head.seq)}`,
+      })) {
+        ids.push(fromUtf8(v));
       }
-      ids.length = 0;
-    };
-    for await (const v of this.arrivals.values({ gt: `${ns}/${arrivalKey(after)}`, lt: `${ns}/\xff` })) {
-      ids.push(fromUtf8(v));
-      if (ids.length >= 512) yield* flush(this);
+      for (let at = 0; at < ids.length; at += 512) {
+        const slice = ids.slice(at, at + 512);
+        const values = await this.events.getMany(slice.map((id) => `${ns}/${id}`));
+        for (const [i, id] of slice.entries()) {
+          const sealed = values[i];
+          if (sealed === undefined)
+            throw new TgfsError('HOME_DAMAGED', `op log chain names missing event ${id}`);
+          yield { id, sealed };
+        }
+      }
     }
-    yield* flush(this);
   }
 
   /** Local events not yet pushed, in canonical order, with the sealed record of each. */

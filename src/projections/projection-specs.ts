@@ -15,5 +15,9 @@ export const clusterProjection: ProjectionSpec<ClusterState> = {
 export const namespaceProjection: ProjectionSpec<NamespaceState> = {
   initial: initialNamespaceState,
   evolve: evolveNamespace,
-  checkpoint: { encode: encodeCheckpoint, decode: decodeCheckpoint },
+  checkpoint: {
+    encode: encodeCheckpoint,
+    decode: decodeCheckpoint,
+    folded: (state) => new Map([...state.seen].map(([author, seen]) => [author, seen.upTo])),
+  },
 };

@@ -27,13 +27,17 @@ export interface ProjectionSpec<S> {
   readonly checkpoint?: {
     encode(state: S): Uint8Array;
     decode(bytes: Uint8Array): S;
+    /** How far the state has folded each author's chain: every seq up to the author's number is in it. */
+    folded(state: S): ReadonlyMap<MachineId, number>;
   };
 }
 
-/** A sealed checkpoint: the state after every event that arrived up to `arrival`, and the writer's clocks. */
+/**
+ * A sealed checkpoint: a state and the writer's clocks. What it covers needs no bookkeeping of its own — the
+ * state knows which of each author's events it folded — so an open replays exactly the rest of each chain.
+ */
 interface CheckpointRecord {
-  readonly v: 1;
-  readonly arrival: number;
+  readonly v: 2;
   readonly clock: VectorClock;
   readonly hlc: Hlc;
   readonly state: Uint8Array;
@@ -75,8 +79,12 @@ export class Replica<S> {
     // While replaying, also gather what this machine has seen, so its next event sorts after all of it.
     let clock: VectorClock = saved?.clock ?? emptyClock;
     let hlc: Hlc = saved?.hlc ?? ZERO_HLC;
-    // From a checkpoint, only what arrived since, in arrival order: the reducers converge whatever the order.
-    const source = saved === undefined ? log.replay(ns) : log.replayArrivals(ns, saved.arrival);
+    // From a checkpoint, only the rest of each author's chain: the reducers converge whatever the order.
+    const codec = spec.checkpoint;
+    const source =
+      saved === undefined || codec === undefined
+        ? log.replay(ns)
+        : log.replayBeyond(ns, (author) => saved.folded.get(author) ?? 0);
     const replay$: Observable<TgfsEvent> = from(source).pipe(
       map(({ id, sealed }) => {
         const event = decodeStored(eventKey, ns, id, sealed).event;
@@ -141,13 +149,7 @@ export class Replica<S> {
     const codec = this.spec.checkpoint;
     if (codec === undefined) return;
     const { clock, hlc } = this.writer.current;
-    const record: CheckpointRecord = {
-      v: 1,
-      arrival: this.log.arrivalMark(),
-      clock,
-      hlc,
-      state: codec.encode(this.state),
-    };
+    const record: CheckpointRecord = { v: 2, clock, hlc, state: codec.encode(this.state) };
     // Not synced on purpose: a checkpoint is a cache, and LevelDB writes it whole or not at all; an older one
     // only means replaying more.
     await this.log
@@ -170,22 +172,25 @@ async function loadCheckpoint<S>(
   ns: NamespaceId,
   eventKey: Uint8Array,
   spec: ProjectionSpec<S>,
-): Promise<{ state: S; arrival: number; clock: VectorClock; hlc: Hlc } | undefined> {
-  if (spec.checkpoint === undefined) return undefined;
+): Promise<{ state: S; folded: ReadonlyMap<MachineId, number>; clock: VectorClock; hlc: Hlc } | undefined> {
+  const codec = spec.checkpoint;
+  if (codec === undefined) return undefined;
   const sealed = await log.area('checkpoints').get(ns);
   if (sealed === undefined) return undefined;
+  let state: S;
+  let record: CheckpointRecord;
   try {
-    const record = decode(open(eventKey, sealed, checkpointAad(ns))) as CheckpointRecord;
-    if (record.v !== 1 || record.arrival > log.arrivalMark()) return undefined;
-    return {
-      state: spec.checkpoint.decode(record.state),
-      arrival: record.arrival,
-      clock: record.clock,
-      hlc: record.hlc,
-    };
+    record = decode(open(eventKey, sealed, checkpointAad(ns))) as CheckpointRecord;
+    if (record.v !== 2) return undefined;
+    state = codec.decode(record.state);
   } catch {
     return undefined;
   }
+  const folded = codec.folded(state);
+  // A state that folded events this log does not hold (a log restored from an older copy) cannot be resumed.
+  const heads = await log.headsOf(ns);
+  for (const [author, upTo] of folded) if (upTo > (heads.get(author)?.seq ?? 0)) return undefined;
+  return { state, folded, clock: record.clock, hlc: record.hlc };
 }
 
 /**
