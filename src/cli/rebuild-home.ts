@@ -5,6 +5,7 @@ import { matchesKeyCheck } from '../crypto/key-check.js';
 import { namespaceKeys } from '../crypto/subkeys.js';
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS } from '../events/types.js';
+import { Replica } from '../projections/replica.js';
 import { findManifest } from '../transport/cluster-manifest.js';
 import type { MessageStore, StoredMessage } from '../transport/message-store.js';
 import { openMessageStore } from '../transport/open-store.js';
@@ -74,6 +75,13 @@ export async function rebuildHome(
       });
       try {
         const pull = await sync.engine.pull();
+        // The snapshot's checkpoints: the first mount folds only the events after them. Each is checked
+        // against the pulled log when it is opened, and ignored if the log lacks an event it covers.
+        for (const [ns, record] of Object.entries(found?.snapshot.checkpoints ?? {})) {
+          if (home.cluster.state.namespaces.has(ns)) {
+            await Replica.installCheckpoint(home.log, ns, home.keysFor(ns).eventKey, record);
+          }
+        }
         // Announce this machine (its MachineJoined) to the others.
         await sync.engine.push();
         const missing = found === undefined ? [] : await missingSince(home.log, found.snapshot);

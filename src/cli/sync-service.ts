@@ -38,6 +38,11 @@ export interface OpenSyncOptions {
   readonly snapshotIntervalMs?: number;
   /** This machine's clock (tests move it). */
   readonly now?: () => number;
+  /** Replicas whose state a snapshot may carry (a mount's). */
+  readonly checkpointers?: ReadonlyMap<
+    NamespaceId,
+    { checkpointIfPushed(): Promise<Uint8Array | undefined> }
+  >;
 }
 
 export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): Promise<SyncSession> {
@@ -80,6 +85,7 @@ export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): 
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.snapshotIntervalMs === undefined ? {} : { snapshotIntervalMs: opts.snapshotIntervalMs }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
+    checkpointFor: async (ns) => opts.checkpointers?.get(ns)?.checkpointIfPushed(),
   });
   return {
     engine,
@@ -256,6 +262,7 @@ export async function startSyncService(
     chunks: new Map([[ns, session.chunks]]),
     replicas: new Map([[ns, session.replica]]),
     pushers: new Map([[ns, session.pusher]]),
+    checkpointers: new Map([[ns, session.replica]]),
     ...(opts.log ? { log: opts.log } : {}),
   });
   const envInterval = Number(process.env['TGCRYPTFS_SYNC_INTERVAL_MS']);

@@ -64,6 +64,7 @@ export class Replica<S> {
     private readonly projection: Projection<S>,
     private readonly live: Subject<TgfsEvent>,
     private readonly writer: EventWriter,
+    private readonly machineId: MachineId,
   ) {}
 
   static async open<S>(
@@ -102,7 +103,7 @@ export class Replica<S> {
       clock,
       hlc,
     });
-    return new Replica(log, ns, eventKey, spec, projection, live, writer);
+    return new Replica(log, ns, eventKey, spec, projection, live, writer, machine.id);
   }
 
   get state(): S {
@@ -155,6 +156,32 @@ export class Replica<S> {
     await this.log
       .area('checkpoints')
       .put(this.ns, seal(this.eventKey, encode(record), checkpointAad(this.ns)));
+  }
+
+  /**
+   * The checkpoint to share in a `meta` snapshot, or undefined while this machine has folded events the store
+   * does not hold yet (another machine rebuilding from the snapshot must find every event it covers).
+   */
+  async checkpointIfPushed(): Promise<Uint8Array | undefined> {
+    const codec = this.spec.checkpoint;
+    if (codec === undefined) return undefined;
+    const head = await this.log.headOf(this.ns, this.machineId);
+    if ((await this.log.pendingEntries(this.ns, 1)).length > 0) return undefined;
+    // Equal means nothing was committed since the two reads above: every event folded here is pushed.
+    if ((codec.folded(this.state).get(this.machineId) ?? 0) !== (head?.seq ?? 0)) return undefined;
+    const { clock, hlc } = this.writer.current;
+    const record: CheckpointRecord = { v: 2, clock, hlc, state: codec.encode(this.state) };
+    return encode(record);
+  }
+
+  /** Stores a checkpoint taken elsewhere (a snapshot's) as this home's; the next open checks and uses it. */
+  static async installCheckpoint(
+    log: OpLog,
+    ns: NamespaceId,
+    eventKey: Uint8Array,
+    record: Uint8Array,
+  ): Promise<void> {
+    await log.area('checkpoints').put(ns, seal(eventKey, record, checkpointAad(ns)));
   }
 
   decode(id: string, sealed: Uint8Array): SignedEvent {

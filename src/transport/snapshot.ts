@@ -31,6 +31,11 @@ export interface ClusterSnapshot {
   readonly members: ReadonlyArray<{ readonly machine: MachineId; readonly name: string }>;
   /** ns → author → highest seq in the taker's log. */
   readonly heads: Readonly<Record<NamespaceId, Readonly<Record<MachineId, number>>>>;
+  /**
+   * ns → a projection checkpoint covering only events in the store (see Replica.checkpointIfPushed): a
+   * rebuild installs it, so the new home's first mount folds only the events after it.
+   */
+  readonly checkpoints?: Readonly<Record<NamespaceId, Uint8Array>>;
 }
 
 function aad(captionId: string): Uint8Array {

@@ -59,6 +59,8 @@ export interface SyncEngineOptions {
   readonly pusherFor?: (ns: NamespaceId) => OpPusher | undefined;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
+  /** A namespace's checkpoint for a snapshot, when one may be shared (see Replica.checkpointIfPushed). */
+  readonly checkpointFor?: (ns: NamespaceId) => Promise<Uint8Array | undefined>;
   /** Least time between two `meta` snapshots; 0 takes one after every sync that moved events (default 1 h). */
   readonly snapshotIntervalMs?: number;
   readonly onProgress?: (p: SyncProgress) => void;
@@ -493,7 +495,13 @@ export class SyncEngine {
       await this.state.lastSeen(),
       this.now(),
     );
-    const id = await writeSnapshot(this.store, this.home.eventKey(CLUSTER_NS), snap);
+    const checkpoints: Record<NamespaceId, Uint8Array> = {};
+    for (const ns of this.home.cluster.state.namespaces.keys()) {
+      const cp = await this.opts.checkpointFor?.(ns);
+      if (cp !== undefined) checkpoints[ns] = cp;
+    }
+    const withCheckpoints = Object.keys(checkpoints).length > 0 ? { ...snap, checkpoints } : snap;
+    const id = await writeSnapshot(this.store, this.home.eventKey(CLUSTER_NS), withCheckpoints);
     await this.state.update({ lastSnapshotMs: this.now() });
     return id;
   }
