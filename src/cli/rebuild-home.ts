@@ -7,9 +7,10 @@ import { TgfsError } from '../errors.js';
 import { CLUSTER_NS } from '../events/types.js';
 import { Replica } from '../projections/replica.js';
 import { findManifest } from '../transport/cluster-manifest.js';
+import { readManifestDirectory } from '../transport/manifest-directory.js';
 import type { MessageStore, StoredMessage } from '../transport/message-store.js';
 import { openMessageStore } from '../transport/open-store.js';
-import { missingSince, newestSnapshot } from '../transport/snapshot.js';
+import { missingSince, newestSnapshot, readSnapshot } from '../transport/snapshot.js';
 import type { StoreSpec } from '../transport/store-spec.js';
 import type { PullReport, SyncProgress } from '../transport/sync-engine.js';
 import { exists, initHome } from './home.js';
@@ -57,11 +58,12 @@ export async function rebuildHome(
         'wrong password: it does not match the key check of the store’s cluster',
       );
     }
-    const found = await newestSnapshot(
-      probe,
-      namespaceKeys(masterKey, CLUSTER_NS).eventKey,
-      await listAll(probe),
-    );
+    // The manifest's directory points at the newest snapshot; without one (an older store), look for it.
+    const clusterKey = namespaceKeys(masterKey, CLUSTER_NS).eventKey;
+    const directory = await readManifestDirectory(probe, clusterKey);
+    const found =
+      (directory === undefined ? undefined : await readSnapshot(probe, clusterKey, directory.snapshot)) ??
+      (await newestSnapshot(probe, clusterKey, await listAll(probe)));
     const home = await initHome(paths, {
       name: opts.name,
       store: opts.store,

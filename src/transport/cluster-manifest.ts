@@ -49,7 +49,10 @@ export function decodeManifest(bytes: Uint8Array, id: MessageId): ClusterManifes
   return { v: 1, salt: m.salt, kdf: m.kdf, keyCheck: m.keyCheck };
 }
 
-/** The first manifest in the store (the one every later machine of the cluster derives its keys with). */
+/**
+ * The first manifest in the store (the one every later machine of the cluster derives its keys with). Later
+ * manifest messages carry the directory (manifest-directory.ts) and repeat this one's key material.
+ */
 export async function findManifest(store: MessageStore): Promise<ClusterManifest | undefined> {
   let after = 0;
   for (;;) {

@@ -106,6 +106,17 @@ export async function newestSnapshot(
   return undefined;
 }
 
+/** The snapshot in message `messageId` (the manifest directory's pointer), or undefined if it does not open. */
+export async function readSnapshot(
+  store: MessageStore,
+  clusterEventKey: Uint8Array,
+  messageId: MessageId,
+): Promise<{ messageId: MessageId; snapshot: ClusterSnapshot } | undefined> {
+  const [m] = await store.list(messageId - 1, 1);
+  if (m === undefined || m.id !== messageId) return undefined;
+  return newestSnapshot(store, clusterEventKey, [m]);
+}
+
 /** Chains the snapshot lists that the log does not reach: `ns author: have/want`. Empty when complete. */
 export async function missingSince(log: OpLog, snapshot: ClusterSnapshot): Promise<string[]> {
   const out: string[] = [];

@@ -17,6 +17,7 @@ import type { Replica } from '../projections/replica.js';
 import { parseCaption } from './captions.js';
 import type { ChunkStore } from './chunk-store.js';
 import { LogVerifyContext } from './log-verify-context.js';
+import { writeManifestDirectory } from './manifest-directory.js';
 import type { MessageId, MessageStore, StoredMessage } from './message-store.js';
 import { decodeOpMessage } from './op-message.js';
 import { OpPusher } from './op-pusher.js';
@@ -502,6 +503,11 @@ export class SyncEngine {
     }
     const withCheckpoints = Object.keys(checkpoints).length > 0 ? { ...snap, checkpoints } : snap;
     const id = await writeSnapshot(this.store, this.home.eventKey(CLUSTER_NS), withCheckpoints);
+    // The manifest's directory now points here: a new machine finds namespaces and snapshot without a scan.
+    await writeManifestDirectory(this.store, this.home.eventKey(CLUSTER_NS), {
+      namespaces: snap.namespaces.map((n) => ({ id: n.id, name: n.name, mode: n.mode })),
+      snapshot: id,
+    });
     await this.state.update({ lastSnapshotMs: this.now() });
     return id;
   }

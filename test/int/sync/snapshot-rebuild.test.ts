@@ -6,10 +6,14 @@ import { rebuildHome } from '../../../src/cli/rebuild-home.js';
 import { openSync } from '../../../src/cli/sync-service.js';
 import { homePaths } from '../../../src/config/home-paths.js';
 import type { TgfsEvent } from '../../../src/events/types.js';
+import { CLUSTER_NS } from '../../../src/events/types.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
 import { namespaceProjection } from '../../../src/projections/projection-specs.js';
 import { Replica } from '../../../src/projections/replica.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
+import { parseCaption } from '../../../src/transport/captions.js';
+import { LocalMessageStore } from '../../../src/transport/local-store.js';
+import { readManifestDirectory } from '../../../src/transport/manifest-directory.js';
 import { mkdir, openNs, PASSWORD, twoHomes } from './sync-fixtures.js';
 
 test('a rebuild starts from the newest snapshot’s checkpoint: its first open folds only the events after it', async () => {
@@ -27,6 +31,22 @@ test('a rebuild starts from the newest snapshot’s checkpoint: its first open f
     assert.equal(await ra.checkpointIfPushed(), undefined);
     await syncA.engine.push();
     await syncA.engine.snapshot();
+    const snapshotId = await syncA.engine.snapshot();
+
+    // The manifest's directory names the namespaces and points at the newest snapshot; older updates are gone.
+    const store = await LocalMessageStore.open(h.storeDir);
+    const clusterKey = h.a.keysFor(CLUSTER_NS).eventKey;
+    const directory = await readManifestDirectory(store, clusterKey);
+    assert.equal(directory?.snapshot, snapshotId);
+    assert.deepEqual(
+      directory?.namespaces.map((n) => n.name),
+      ['docs'],
+    );
+    const manifests = (await store.list(0, 1000)).filter((m) => parseCaption(m.caption)?.type === 'manifest');
+    assert.equal(manifests.length, 2, 'the first manifest and one directory update');
+    assert.equal(await readManifestDirectory(store, h.a.keysFor(h.ns).eventKey), undefined, 'sealed');
+    await store.close();
+
     for (let i = 0; i < 4; i++) await ra.commit([mkdir(`after-${i}`)]);
     await syncA.engine.sync();
     await syncA.close();
