@@ -218,22 +218,7 @@ export class OpLog {
 
   /** Every event of a namespace in canonical order: (id, sealed record). */
   async *replay(ns: NamespaceId): AsyncGenerator<{ id: EventId; sealed: Uint8Array }> {
-    const ids: string[] = [];
-    const flush = async function* (self: OpLog) {
-      const values = await self.events.getMany(ids.map((id) => `${ns}/${id}`));
-      for (let i = 0; i < ids.length; i++) {
-        const sealed = values[i];
-        if (sealed === undefined)
-          throw new TgfsError('HOME_DAMAGED', `op log index names missing event ${ids[i]}`);
-        yield { id: ids[i]!, sealed };
-      }
-      ids.length = 0;
-    };
-    for await (const v of this.order.values({ gt: `${ns}/`, lt: `${ns}/\xff` })) {
-      ids.push(fromUtf8(v));
-      if (ids.length >= 512) yield* flush(this);
-    }
-    yield* flush(this);
+    yield* this.eventsNamedBy(ns, this.order.values({ gt: `${ns}/`, lt: `${ns}/\xff` }));
   }
 
   /**
@@ -248,24 +233,37 @@ export class OpLog {
     for (const [author, head] of await this.headsOf(ns)) {
       const from = foldedUpTo(author);
       if (from >= head.seq) continue;
-      const ids: string[] = [];
-      for await (const v of this.chain.values({
-        gt: `${ns}/${author}/${seqKey(from)}`,
-        lte: `${ns}/${author}/${seqKey(head.seq)}`,
-      })) {
-        ids.push(fromUtf8(v));
-      }
-      for (let at = 0; at < ids.length; at += 512) {
-        const slice = ids.slice(at, at + 512);
-        const values = await this.events.getMany(slice.map((id) => `${ns}/${id}`));
-        for (const [i, id] of slice.entries()) {
-          const sealed = values[i];
-          if (sealed === undefined)
-            throw new TgfsError('HOME_DAMAGED', `op log chain names missing event ${id}`);
-          yield { id, sealed };
-        }
-      }
+      yield* this.eventsNamedBy(
+        ns,
+        this.chain.values({
+          gt: `${ns}/${author}/${seqKey(from)}`,
+          lte: `${ns}/${author}/${seqKey(head.seq)}`,
+        }),
+      );
     }
+  }
+
+  /** The sealed events an index names, in the index's order, fetched 512 at a time. */
+  private async *eventsNamedBy(
+    ns: NamespaceId,
+    index: AsyncIterable<Uint8Array>,
+  ): AsyncGenerator<{ id: EventId; sealed: Uint8Array }> {
+    const ids: string[] = [];
+    const flush = async function* (self: OpLog) {
+      const values = await self.events.getMany(ids.map((id) => `${ns}/${id}`));
+      for (const [i, id] of ids.entries()) {
+        const sealed = values[i];
+        if (sealed === undefined)
+          throw new TgfsError('HOME_DAMAGED', `op log index names missing event ${id}`);
+        yield { id, sealed };
+      }
+      ids.length = 0;
+    };
+    for await (const v of index) {
+      ids.push(fromUtf8(v));
+      if (ids.length >= 512) yield* flush(this);
+    }
+    yield* flush(this);
   }
 
   /** Local events not yet pushed, in canonical order, with the sealed record of each. */
