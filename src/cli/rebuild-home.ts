@@ -7,6 +7,7 @@ import { TgfsError } from '../errors.js';
 import { CLUSTER_NS } from '../events/types.js';
 import { Replica } from '../projections/replica.js';
 import { findManifest } from '../transport/cluster-manifest.js';
+import { listPages } from '../transport/list-pages.js';
 import { readManifestDirectory } from '../transport/manifest-directory.js';
 import type { MessageStore, StoredMessage } from '../transport/message-store.js';
 import { openMessageStore } from '../transport/open-store.js';
@@ -133,10 +134,6 @@ async function assertEmptyHome(paths: HomePaths): Promise<void> {
 
 async function listAll(store: MessageStore): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
-  for (let after = 0; ; ) {
-    const page = await store.list(after, 500);
-    if (page.length === 0) return out;
-    out.push(...page);
-    after = page[page.length - 1]!.id;
-  }
+  for await (const page of listPages(store)) out.push(...page);
+  return out;
 }

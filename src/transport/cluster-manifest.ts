@@ -3,6 +3,7 @@ import type { KdfParams } from '../crypto/kdf.js';
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS } from '../events/types.js';
 import { formatCaption, parseCaption } from './captions.js';
+import { listPages } from './list-pages.js';
 import type { MessageId, MessageStore } from './message-store.js';
 
 /**
@@ -54,17 +55,14 @@ export function decodeManifest(bytes: Uint8Array, id: MessageId): ClusterManifes
  * manifest messages carry the directory (manifest-directory.ts) and repeat this one's key material.
  */
 export async function findManifest(store: MessageStore): Promise<ClusterManifest | undefined> {
-  let after = 0;
-  for (;;) {
-    const page = await store.list(after, 500);
-    if (page.length === 0) return undefined;
+  for await (const page of listPages(store)) {
     for (const msg of page) {
       const c = parseCaption(msg.caption);
       if (c?.type === 'manifest' && c.namespace === CLUSTER_NS)
         return decodeManifest(await store.read(msg.id), msg.id);
     }
-    after = page[page.length - 1]!.id;
   }
+  return undefined;
 }
 
 export async function writeManifest(store: MessageStore, m: ClusterManifest): Promise<MessageId> {

@@ -4,6 +4,7 @@ import { open, seal } from '../crypto/xchacha.js';
 import { CLUSTER_NS, type NamespaceId } from '../events/types.js';
 import { formatCaption, parseCaption } from './captions.js';
 import { type ClusterManifest, decodeManifest, encodeManifest, findManifest } from './cluster-manifest.js';
+import { listPages } from './list-pages.js';
 import type { MessageId, MessageStore } from './message-store.js';
 
 /**
@@ -76,15 +77,13 @@ export async function readManifestDirectory(
 
 async function updates(store: MessageStore): Promise<{ id: MessageId; captionId: string }[]> {
   const out: { id: MessageId; captionId: string }[] = [];
-  for (let after = 0; ; ) {
-    const page = await store.list(after, 500);
-    if (page.length === 0) return out;
+  for await (const page of listPages(store)) {
     for (const m of page) {
       const c = parseCaption(m.caption);
       if (c?.type === 'manifest' && c.namespace === CLUSTER_NS && c.id.startsWith(UPDATE_PREFIX)) {
         out.push({ id: m.id, captionId: c.id });
       }
     }
-    after = page[page.length - 1]!.id;
   }
+  return out;
 }
