@@ -149,13 +149,7 @@ export class Replica<S> {
   async saveCheckpoint(): Promise<void> {
     const codec = this.spec.checkpoint;
     if (codec === undefined) return;
-    const { clock, hlc } = this.writer.current;
-    const record: CheckpointRecord = { v: 2, clock, hlc, state: codec.encode(this.state) };
-    // Not synced on purpose: a checkpoint is a cache, and LevelDB writes it whole or not at all; an older one
-    // only means replaying more.
-    await this.log
-      .area('checkpoints')
-      .put(this.ns, seal(this.eventKey, encode(record), checkpointAad(this.ns)));
+    await Replica.installCheckpoint(this.log, this.ns, this.eventKey, this.checkpointRecord(codec));
   }
 
   /**
@@ -169,12 +163,18 @@ export class Replica<S> {
     if ((await this.log.pendingEntries(this.ns, 1)).length > 0) return undefined;
     // Equal means nothing was committed since the two reads above: every event folded here is pushed.
     if ((codec.folded(this.state).get(this.machineId) ?? 0) !== (head?.seq ?? 0)) return undefined;
+    return this.checkpointRecord(codec);
+  }
+
+  private checkpointRecord(codec: NonNullable<ProjectionSpec<S>['checkpoint']>): Uint8Array {
     const { clock, hlc } = this.writer.current;
     const record: CheckpointRecord = { v: 2, clock, hlc, state: codec.encode(this.state) };
     return encode(record);
   }
 
   /** Stores a checkpoint taken elsewhere (a snapshot's) as this home's; the next open checks and uses it. */
+  // Not synced on purpose: a checkpoint is a cache, and LevelDB writes it whole or not at all; an older one
+  // only means replaying more.
   static async installCheckpoint(
     log: OpLog,
     ns: NamespaceId,
