@@ -4,15 +4,20 @@
  * engine, not through FUSE (100k file operations would take minutes of FUSE round trips for nothing).
  */
 import { join } from 'node:path';
-import { unlockHome } from '../src/cli/home.js';
-import { resolveNamespace } from '../src/cli/namespace-session.js';
-import { openSync } from '../src/cli/sync-service.js';
 import { homePaths } from '../src/config/home-paths.js';
 import { ROOT_INODE } from '../src/events/types.js';
+import { unlockHome } from '../src/home/home.js';
+import { resolveNamespace } from '../src/home/namespace-session.js';
+import { openSync } from '../src/home/sync-service.js';
 import { namespaceProjection } from '../src/projections/projection-specs.js';
 import { Replica } from '../src/projections/replica.js';
-import { LocalMessageStore } from '../src/transport/local-store.js';
-import type { ByteRange, MessageId, MessageStore, StoredMessage } from '../src/transport/message-store.js';
+import { LocalMessageStore } from '../src/transport/store/local-store.js';
+import type {
+  ByteRange,
+  MessageId,
+  MessageStore,
+  StoredMessage,
+} from '../src/transport/store/message-store.js';
 import { BENCH_PASSWORD, BIN } from './paths.js';
 import type { Row } from './report.js';
 import { log, q, shOk } from './shell.js';

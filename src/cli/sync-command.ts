@@ -1,5 +1,5 @@
-import type { UnlockedHome } from './home.js';
-import { type OpenSyncOptions, openSync, type SyncSession } from './sync-service.js';
+import type { UnlockedHome } from '../home/home.js';
+import { type OpenSyncOptions, openSync, type SyncSession } from '../home/sync-service.js';
 import { TgfsCommand } from './tgfs-command.js';
 
 /**

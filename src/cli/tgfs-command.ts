@@ -2,9 +2,9 @@ import { access } from 'node:fs/promises';
 import { Command, Option } from 'clipanion';
 import { type HomePaths, homePaths } from '../config/home-paths.js';
 import { isTgfsError } from '../errors.js';
-import { ControlUnavailableError, callControl } from '../transport/control-client.js';
+import { ControlUnavailableError, callControl } from '../home/control/control-client.js';
+import { type UnlockedHome, unlockHome } from '../home/home.js';
 import { exitCodeOf } from './exit-codes.js';
-import { type UnlockedHome, unlockHome } from './home.js';
 import { readPassword } from './password.js';
 
 /**

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Api, errors, helpers } from 'telegram';
 import type { UserAuthParams } from 'telegram/client/auth.js';
-import { mulberry32 } from '../../src/transport/fault-store.js';
+import { mulberry32 } from '../../src/transport/store/fault-store.js';
 import type {
   GetMessagesParams,
   SendDocumentParams,
   TelegramClientOptions,
   TelegramClientPort,
-} from '../../src/transport/telegram-client.js';
+} from '../../src/transport/store/telegram/telegram-client.js';
 
 /**
  * An in-memory Telegram account behind exactly the `TelegramClientPort` the adapter uses: Saved Messages, file

@@ -1,8 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { DEFAULT_KDF } from '../../crypto/kdf.js';
 import { TgfsError } from '../../errors.js';
-import { defaultStoreSpec, parseStoreSpec } from '../../transport/store-spec.js';
-import { identityReport, initHome } from '../home.js';
+import { identityReport, initHome } from '../../home/home.js';
+import { defaultStoreSpec, parseStoreSpec } from '../../transport/store/store-spec.js';
 import { readPassword } from '../password.js';
 import { TgfsCommand } from '../tgfs-command.js';
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { readConfig } from '../../config/config.js';
-import { identityReport, readIdentity, storeSpecOf } from '../home.js';
+import { identityReport, readIdentity, storeSpecOf } from '../../home/home.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 export class MachineShowCommand extends TgfsCommand {

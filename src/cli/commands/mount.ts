@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
 import { TgfsError } from '../../errors.js';
 import { mountFileSystem } from '../../fs/fuse-adapter.js';
-import { forgetMount, recordMount } from '../mount-registry.js';
-import { openNamespaceSession, resolveNamespace } from '../namespace-session.js';
+import { forgetMount, recordMount } from '../../home/mount-registry.js';
+import { openNamespaceSession, resolveNamespace } from '../../home/namespace-session.js';
+import { type SyncService, startSyncService } from '../../home/sync-service.js';
 import { PASSWORD_ON_STDIN, readPassword } from '../password.js';
-import { type SyncService, startSyncService } from '../sync-service.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 /** Printed on stdout once the kernel mount is up: scripts and tests wait for this line, never for a sleep. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { createNamespace, type NamespaceReport } from '../namespaces.js';
+import { createNamespace, type NamespaceReport } from '../../home/namespaces.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 export class NamespaceCreateCommand extends TgfsCommand {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { listNamespaces, type NamespaceReport } from '../namespaces.js';
+import { listNamespaces, type NamespaceReport } from '../../home/namespaces.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 export class NamespaceListCommand extends TgfsCommand {

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'clipanion';
-import { parseStoreSpec } from '../../transport/store-spec.js';
+import { rebuildHome } from '../../home/rebuild-home.js';
+import { parseStoreSpec } from '../../transport/store/store-spec.js';
 import { readPassword } from '../password.js';
-import { rebuildHome } from '../rebuild-home.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 export class RebuildCommand extends TgfsCommand {

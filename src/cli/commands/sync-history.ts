@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
+import { type HistoryView, limitOf, syncHistory } from '../../home/sync-service.js';
 import { SyncCommand } from '../sync-command.js';
-import { type HistoryView, limitOf, syncHistory } from '../sync-service.js';
 
 export class SyncHistoryCommand extends SyncCommand {
   static override paths = [['sync', 'history']];

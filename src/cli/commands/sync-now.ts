@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
-import type { SyncReport } from '../../transport/sync-engine.js';
+import { reportLines } from '../../home/sync-service.js';
+import type { SyncReport } from '../../transport/sync/sync-engine.js';
 import { SyncCommand } from '../sync-command.js';
-import { reportLines } from '../sync-service.js';
 
 export class SyncNowCommand extends SyncCommand {
   static override paths = [['sync', 'now']];

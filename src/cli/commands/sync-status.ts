@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
+import { type SyncStatusView, syncStatus } from '../../home/sync-service.js';
 import { SyncCommand } from '../sync-command.js';
-import { type SyncStatusView, syncStatus } from '../sync-service.js';
 
 export class SyncStatusCommand extends SyncCommand {
   static override paths = [['sync', 'status']];

@@ -4,8 +4,11 @@ import { Writable } from 'node:stream';
 import { Command, Option } from 'clipanion';
 import { type Config, readConfig } from '../../config/config.js';
 import { isTgfsError, TgfsError } from '../../errors.js';
-import { loadTelegramClientFactory, resolveTelegramApi } from '../../transport/telegram-client.js';
-import { type TelegramLoginPrompts, telegramLogin } from '../../transport/telegram-login.js';
+import {
+  loadTelegramClientFactory,
+  resolveTelegramApi,
+} from '../../transport/store/telegram/telegram-client.js';
+import { type TelegramLoginPrompts, telegramLogin } from '../../transport/store/telegram/telegram-login.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 /**

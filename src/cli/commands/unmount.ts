@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command, Option } from 'clipanion';
 import { TgfsError } from '../../errors.js';
-import { findMount, forgetMount } from '../mount-registry.js';
+import { findMount, forgetMount } from '../../home/mount-registry.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 const run = promisify(execFile);

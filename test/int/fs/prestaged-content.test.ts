@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { PrestagedContent } from '../../../src/fs/prestaged-content.js';
 import { WorkingCopy } from '../../../src/fs/working-copy.js';
-import type { ChunkStore } from '../../../src/transport/chunk-store.js';
-import { ChunkWorkerPool } from '../../../src/transport/chunk-worker-pool.js';
-import { MemoryMessageStore } from '../../../src/transport/memory-store.js';
+import type { ChunkStore } from '../../../src/transport/content/chunk-store.js';
+import { ChunkWorkerPool } from '../../../src/transport/content/chunk-worker-pool.js';
+import { MemoryMessageStore } from '../../../src/transport/store/memory-store.js';
 import { newKeys, TestHome } from '../transport/content/content-fixtures.js';
 
 /** One step of a writer: an append, an overwrite, a truncate, a commit, or a pause for background work. */

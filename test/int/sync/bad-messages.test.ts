@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { openSync, type SyncSession } from '../../../src/cli/sync-service.js';
 import { decodeRecord, encodeRecord } from '../../../src/events/codec.js';
 import { openRecordBox, sealRecord } from '../../../src/events/event-seal.js';
 import type { PendingEntry } from '../../../src/events/op-log.js';
 import type { TgfsEvent } from '../../../src/events/types.js';
+import { openSync, type SyncSession } from '../../../src/home/sync-service.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
 import type { Replica } from '../../../src/projections/replica.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
-import { formatCaption } from '../../../src/transport/captions.js';
-import { LocalMessageStore } from '../../../src/transport/local-store.js';
-import type { MessageId } from '../../../src/transport/message-store.js';
-import { encodeOpMessage } from '../../../src/transport/op-message.js';
+import { formatCaption } from '../../../src/transport/store/captions.js';
+import { LocalMessageStore } from '../../../src/transport/store/local-store.js';
+import type { MessageId } from '../../../src/transport/store/message-store.js';
+import { encodeOpMessage } from '../../../src/transport/sync/op-message.js';
 import { logIds, mkdir, openNs, replayedHash, type TwoHomes, twoHomes } from './sync-fixtures.js';
 
 describe('bad op messages are rejected, counted in sync status, and change nothing', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { openSync } from '../../../src/cli/sync-service.js';
 import { MAX_CLOCK_AHEAD_MS } from '../../../src/events/hlc.js';
+import { openSync } from '../../../src/home/sync-service.js';
 import { logIds, mkdir, openNs, type TwoHomes, twoHomes } from './sync-fixtures.js';
 
 let h: TwoHomes;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TgfsError } from '../../../src/errors.js';
-import { ControlUnavailableError, callControl } from '../../../src/transport/control-client.js';
-import { startControlServer } from '../../../src/transport/control-server.js';
+import { ControlUnavailableError, callControl } from '../../../src/home/control/control-client.js';
+import { startControlServer } from '../../../src/home/control/control-server.js';
 
 test('the control socket answers calls, passes errors with their code, and replaces a stale socket file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tgfs-ctl-'));

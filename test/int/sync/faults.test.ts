@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { openSync, type SyncSession } from '../../../src/cli/sync-service.js';
 import type { TgfsEvent } from '../../../src/events/types.js';
+import { openSync, type SyncSession } from '../../../src/home/sync-service.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
-import { FaultInjectingStore } from '../../../src/transport/fault-store.js';
-import { LocalMessageStore } from '../../../src/transport/local-store.js';
-import { RetryingStore } from '../../../src/transport/retrying-store.js';
-import type { SyncReport } from '../../../src/transport/sync-engine.js';
+import { FaultInjectingStore } from '../../../src/transport/store/fault-store.js';
+import { LocalMessageStore } from '../../../src/transport/store/local-store.js';
+import { RetryingStore } from '../../../src/transport/store/retrying-store.js';
+import type { SyncReport } from '../../../src/transport/sync/sync-engine.js';
 import { logIds, newInode, openChunks, openNs, smallFile, twoHomes } from './sync-fixtures.js';
 
 /** Enough rounds that a 20% fault rate hits every kind of call many times over. */

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { unlockHome } from '../../../src/cli/home.js';
-import { rebuildHome } from '../../../src/cli/rebuild-home.js';
-import { openSync } from '../../../src/cli/sync-service.js';
 import { homePaths } from '../../../src/config/home-paths.js';
 import type { TgfsEvent } from '../../../src/events/types.js';
 import { CLUSTER_NS } from '../../../src/events/types.js';
+import { unlockHome } from '../../../src/home/home.js';
+import { rebuildHome } from '../../../src/home/rebuild-home.js';
+import { openSync } from '../../../src/home/sync-service.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
 import { namespaceProjection } from '../../../src/projections/projection-specs.js';
 import { Replica } from '../../../src/projections/replica.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
-import { parseCaption } from '../../../src/transport/captions.js';
-import { LocalMessageStore } from '../../../src/transport/local-store.js';
-import { readManifestDirectory } from '../../../src/transport/manifest-directory.js';
+import { parseCaption } from '../../../src/transport/store/captions.js';
+import { LocalMessageStore } from '../../../src/transport/store/local-store.js';
+import { readManifestDirectory } from '../../../src/transport/sync/manifest-directory.js';
 import { mkdir, openNs, PASSWORD, twoHomes } from './sync-fixtures.js';
 
 test('a rebuild starts from the newest snapshot’s checkpoint: its first open folds only the events after it', async () => {

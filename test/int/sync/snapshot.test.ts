@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { rebuildHome } from '../../../src/cli/rebuild-home.js';
-import { openSync } from '../../../src/cli/sync-service.js';
 import { homePaths } from '../../../src/config/home-paths.js';
 import { CLUSTER_NS } from '../../../src/events/types.js';
-import { parseCaption } from '../../../src/transport/captions.js';
-import { LocalMessageStore } from '../../../src/transport/local-store.js';
-import { newestSnapshot } from '../../../src/transport/snapshot.js';
+import { rebuildHome } from '../../../src/home/rebuild-home.js';
+import { openSync } from '../../../src/home/sync-service.js';
+import { parseCaption } from '../../../src/transport/store/captions.js';
+import { LocalMessageStore } from '../../../src/transport/store/local-store.js';
+import { newestSnapshot } from '../../../src/transport/sync/snapshot.js';
 import { openNs, PASSWORD, smallFile, twoHomes } from './sync-fixtures.js';
 
 test('a sync leaves a sealed snapshot; a rebuild uses it to tell that the store lost events', async () => {

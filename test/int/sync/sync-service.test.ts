@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openNamespaceSession, resolveNamespace } from '../../../src/cli/namespace-session.js';
-import { openSync, type SyncStatusView, startSyncService } from '../../../src/cli/sync-service.js';
-import { callControl } from '../../../src/transport/control-client.js';
-import type { SyncReport } from '../../../src/transport/sync-engine.js';
+import { callControl } from '../../../src/home/control/control-client.js';
+import { openNamespaceSession, resolveNamespace } from '../../../src/home/namespace-session.js';
+import { openSync, type SyncStatusView, startSyncService } from '../../../src/home/sync-service.js';
+import type { SyncReport } from '../../../src/transport/sync/sync-engine.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { logIds, openNs, PASSWORD, smallFile, twoHomes } from './sync-fixtures.js';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { openSync } from '../../../src/cli/sync-service.js';
 import { CLUSTER_NS, ROOT_INODE } from '../../../src/events/types.js';
+import { openSync } from '../../../src/home/sync-service.js';
 import { namespaceByName } from '../../../src/projections/cluster/queries.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
-import { LocalMessageStore } from '../../../src/transport/local-store.js';
+import { LocalMessageStore } from '../../../src/transport/store/local-store.js';
 import {
   logIds,
   mkdir,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { q, type ShResult, sh, shOk } from './sh.js';
 
 /** dist/test/mount/harness/ is four levels below the repository root. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url)).replace(/\/$/, '');
+export const REPO_ROOT = fileURLToPath(new URL('../../../..', import.meta.url)).replace(/\/$/, '');
 /** TGFS_MOUNT_TEST_CLI runs the suite against a stand-in CLI script (used to prove the harness itself). */
 export const CLI = process.env['TGFS_MOUNT_TEST_CLI'] ?? `${REPO_ROOT}/bin/tgcryptfs`;
 

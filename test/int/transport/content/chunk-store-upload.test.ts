@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isTgfsError, TgfsError } from '../../../../src/errors.js';
 import type { Extent } from '../../../../src/events/types.js';
-import { parseCaption } from '../../../../src/transport/captions.js';
-import { openChunk } from '../../../../src/transport/content-seal.js';
-import type { MessageId } from '../../../../src/transport/message-store.js';
-import { decodePackIndex } from '../../../../src/transport/pack.js';
+import { openChunk } from '../../../../src/transport/content/content-seal.js';
+import { decodePackIndex } from '../../../../src/transport/content/pack.js';
+import { parseCaption } from '../../../../src/transport/store/captions.js';
+import type { MessageId } from '../../../../src/transport/store/message-store.js';
 import { bytesBelow, CountingStore, newKeys, TamperingStore, TestHome } from './content-fixtures.js';
 
 async function readAll(

@@ -3,15 +3,15 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { ChunkStore, type ChunkStoreOptions } from '../../../../src/transport/chunk-store.js';
-import type { FastCdcParams } from '../../../../src/transport/fastcdc.js';
-import { MemoryMessageStore } from '../../../../src/transport/memory-store.js';
+import { ChunkStore, type ChunkStoreOptions } from '../../../../src/transport/content/chunk-store.js';
+import type { FastCdcParams } from '../../../../src/transport/content/fastcdc.js';
+import { MemoryMessageStore } from '../../../../src/transport/store/memory-store.js';
 import type {
   ByteRange,
   MessageId,
   MessageStore,
   StoredMessage,
-} from '../../../../src/transport/message-store.js';
+} from '../../../../src/transport/store/message-store.js';
 
 /** Small chunk sizes so tests exercise many chunks and packs on little data. */
 export const SMALL_CDC: FastCdcParams = { minBytes: 1024, avgBytes: 4096, maxBytes: 16 * 1024 };

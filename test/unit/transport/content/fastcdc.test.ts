@@ -8,7 +8,7 @@ import {
   FastCdcChunker,
   type FastCdcParams,
   splitChunks,
-} from '../../../../src/transport/fastcdc.js';
+} from '../../../../src/transport/content/fastcdc.js';
 
 // Small sizes so properties can run many cases over a few KiB.
 const SMALL: FastCdcParams = { minBytes: 64, avgBytes: 256, maxBytes: 1024 };

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isTgfsError } from '../../../../src/errors.js';
-import { chunkId, isChunkId } from '../../../../src/transport/chunk-id.js';
-import { openChunk, sealChunk } from '../../../../src/transport/content-seal.js';
+import { chunkId, isChunkId } from '../../../../src/transport/content/chunk-id.js';
+import { openChunk, sealChunk } from '../../../../src/transport/content/content-seal.js';
 import {
   chunkFromPack,
   decodePackIndex,
@@ -14,7 +14,7 @@ import {
   PACK_PREFIX_BYTES,
   packIndexBytesNeeded,
   paddedPackSize,
-} from '../../../../src/transport/pack.js';
+} from '../../../../src/transport/content/pack.js';
 
 const ns = 'a'.repeat(32);
 const packId = 'b'.repeat(32);

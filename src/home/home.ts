@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decode, encode } from 'cbor-x';
+import { type Config, readConfig, writeConfig } from '../config/config.js';
+import type { HomePaths } from '../config/home-paths.js';
+import { deriveMasterKey, type KdfParams, newSalt } from '../crypto/kdf.js';
+import { keyCheckValue, matchesKeyCheck } from '../crypto/key-check.js';
+import { homeKey, namespaceKeys } from '../crypto/subkeys.js';
+import { open, seal } from '../crypto/xchacha.js';
+import { TgfsError } from '../errors.js';
+import { OpLog } from '../events/op-log.js';
+import { generateMachineKeyPair } from '../events/signing.js';
+import { CLUSTER_NS, type MachineId, type NamespaceId } from '../events/types.js';
+import type { ClusterState } from '../projections/cluster/state.js';
+import { clusterProjection } from '../projections/projection-specs.js';
+import { Replica } from '../projections/replica.js';
+import { ChunkStore } from '../transport/content/chunk-store.js';
+import type { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js';
+import { LazyStore } from '../transport/store/lazy-store.js';
+import type { MessageStore } from '../transport/store/message-store.js';
+import { type OpenStoreOptions, openMessageStore } from '../transport/store/open-store.js';
+import { formatStoreSpec, type StoreSpec } from '../transport/store/store-spec.js';
+import { type ClusterManifest, findManifest, writeManifest } from '../transport/sync/cluster-manifest.js';
+
+/** This machine, as its home knows it. */
+export interface MachineIdentity {
+  readonly id: MachineId;
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  readonly createdAtMs: number;
+}
+
+/** A home opened with the right password: the keys, the log, the cluster projection. */
+export interface UnlockedHome {
+  readonly paths: HomePaths;
+  readonly config: Config;
+  readonly log: OpLog;
+  readonly machine: MachineIdentity & { readonly privateKey: Uint8Array };
+  readonly masterKey: Uint8Array;
+  readonly cluster: Replica<ClusterState>;
+  keysFor(ns: NamespaceId): ReturnType<typeof namespaceKeys>;
+  storeSpec(): StoreSpec;
+  /** Opens this home's store (for telegram: with the home's session and the API id/hash of its config). */
+  openStore(): Promise<MessageStore>;
+  /** Opens a namespace's content store as this home lays it out (cache dir, index, cache budget). */
+  openChunkStore(ns: NamespaceId, store: MessageStore, workers?: ChunkWorkerPool): Promise<ChunkStore>;
+  close(): Promise<void>;
+}
+
+const IDENTITY_AAD = new TextEncoder().encode('tgfs:v1:machine-private-key');
+
+export function storeOptionsOf(paths: HomePaths, config: Config): OpenStoreOptions {
+  const t = config.telegram;
+  return {
+    homeRoot: paths.root,
+    telegram: {
+      ...(t?.api_id === undefined ? {} : { apiId: t.api_id }),
+      ...(t?.api_hash === undefined ? {} : { apiHash: t.api_hash }),
+    },
+  };
+}
+
+export function storeSpecOf(config: Config): StoreSpec {
+  return config.store.kind === 'local' ? { kind: 'local', dir: config.store.path } : { kind: 'telegram' };
+}
+
+/**
+ * Creates a home: keys from the password (with the salt of the store's manifest when the store already belongs
+ * to a cluster, so every machine of it derives the same master key), a random Ed25519 identity sealed under
+ * the master key, and the signed MachineJoined event.
+ */
+export async function initHome(
+  paths: HomePaths,
+  opts: { name: string; store: StoreSpec; password: string; kdf: KdfParams },
+): Promise<UnlockedHome> {
+  if (await exists(paths.config)) {
+    throw new TgfsError(
+      'HOME_ALREADY_INITIALISED',
+      `${paths.root} already holds a machine; use another TGCRYPTFS_HOME`,
+    );
+  }
+  await mkdir(paths.root, { recursive: true, mode: 0o700 });
+  const store = await openMessageStore(opts.store, { homeRoot: paths.root });
+  let created = false;
+  try {
+    let manifest = await findManifest(store);
+    let masterKey: Uint8Array;
+    if (manifest === undefined) {
+      const salt = newSalt();
+      masterKey = await deriveMasterKey(opts.password, salt, opts.kdf);
+      manifest = { v: 1, salt, kdf: opts.kdf, keyCheck: keyCheckValue(masterKey) };
+      await writeManifest(store, manifest);
+    } else {
+      masterKey = await deriveMasterKey(opts.password, manifest.salt, manifest.kdf);
+      if (!matchesKeyCheck(masterKey, manifest.keyCheck)) throw wrongPassword();
+    }
+    const keys = generateMachineKeyPair();
+    const identity: MachineIdentity = {
+      id: randomUUID(),
+      name: opts.name,
+      publicKey: keys.publicKey,
+      createdAtMs: Date.now(),
+    };
+    const log = await OpLog.open(paths.db);
+    created = true;
+    await log
+      .area('machine')
+      .put(
+        'identity',
+        encode({ ...identity, sealedPrivateKey: seal(homeKey(masterKey), keys.privateKey, IDENTITY_AAD) }),
+      );
+    await log.area('cluster').put('kdf', encodeKdf(manifest));
+    const config: Config = {
+      version: 2,
+      machine: { name: opts.name },
+      store: opts.store.kind === 'local' ? { kind: 'local', path: opts.store.dir } : { kind: 'telegram' },
+      kdf: { memory_mb: manifest.kdf.memoryMiB, iterations: manifest.kdf.iterations },
+      cache: { max_size_gb: 1 },
+    };
+    const home = await assemble(paths, config, log, identity, keys.privateKey, masterKey);
+    await home.cluster.commit([
+      {
+        type: 'MachineJoined',
+        body: {
+          machine: identity.id,
+          name: identity.name,
+          publicKey: identity.publicKey,
+          createdAtMs: identity.createdAtMs,
+        },
+      },
+    ]);
+    await writeFile(identityFile(paths), `${JSON.stringify(publicIdentity(identity), null, 2)}\n`, {
+      mode: 0o644,
+    });
+    // Written last: a home with a config is a complete home.
+    await writeConfig(paths.config, config);
+    return home;
+  } catch (err) {
+    if (created) await rm(paths.db, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Opens a home: reads its config, takes the log's lock, and checks the password against the key check. */
+export async function unlockHome(paths: HomePaths, password: string): Promise<UnlockedHome> {
+  const config = await readConfig(paths.config);
+  const log = await OpLog.open(paths.db);
+  try {
+    const kdfBytes = await log.area('cluster').get('kdf');
+    const identityBytes = await log.area('machine').get('identity');
+    if (kdfBytes === undefined || identityBytes === undefined) {
+      throw new TgfsError('HOME_DAMAGED', `${paths.db} has no machine identity; the home is incomplete`);
+    }
+    const kdf = decodeKdf(kdfBytes);
+    const masterKey = await deriveMasterKey(password, kdf.salt, kdf.kdf);
+    if (!matchesKeyCheck(masterKey, kdf.keyCheck)) throw wrongPassword();
+    const stored = decode(identityBytes) as MachineIdentity & { sealedPrivateKey: Uint8Array };
+    let privateKey: Uint8Array;
+    try {
+      privateKey = open(homeKey(masterKey), stored.sealedPrivateKey, IDENTITY_AAD);
+    } catch (cause) {
+      throw new TgfsError('HOME_DAMAGED', 'the sealed machine key does not open with this password', {
+        cause,
+      });
+    }
+    const identity: MachineIdentity = {
+      id: stored.id,
+      name: stored.name,
+      publicKey: stored.publicKey,
+      createdAtMs: stored.createdAtMs,
+    };
+    return await assemble(paths, config, log, identity, privateKey, masterKey);
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+}
+
+async function assemble(
+  paths: HomePaths,
+  config: Config,
+  log: OpLog,
+  identity: MachineIdentity,
+  privateKey: Uint8Array,
+  masterKey: Uint8Array,
+): Promise<UnlockedHome> {
+  const machine = { ...identity, privateKey };
+  const cluster = await Replica.open(
+    log,
+    CLUSTER_NS,
+    namespaceKeys(masterKey, CLUSTER_NS).eventKey,
+    machine,
+    clusterProjection,
+  );
+  return {
+    paths,
+    config,
+    log,
+    machine,
+    masterKey,
+    cluster,
+    keysFor: (ns) => namespaceKeys(masterKey, ns),
+    storeSpec: () => storeSpecOf(config),
+    // Connected on first use: a store that cannot be reached now (no network, a lapsed Telegram session) fails
+    // each call — which sync reports and retries — instead of the mount that opened it.
+    openStore: async () =>
+      new LazyStore(() => openMessageStore(storeSpecOf(config), storeOptionsOf(paths, config))),
+    openChunkStore: (ns, store, workers) => {
+      const keys = namespaceKeys(masterKey, ns);
+      return ChunkStore.open({
+        dir: join(paths.cache, ns),
+        ns,
+        dataKey: keys.dataKey,
+        chunkIdKey: keys.chunkIdKey,
+        store,
+        index: log.db.sublevel<string, string>(`chunks-${ns}`, { valueEncoding: 'utf8' }),
+        maxCacheBytes: Math.floor(config.cache.max_size_gb * 1024 ** 3),
+        // Staged chunks are always followed by the synced Write event that references them, in this same
+        // LevelDB: that sync carries the index entries to disk too.
+        syncIndex: false,
+        ...(workers === undefined ? {} : { workers }),
+      });
+    },
+    close: () => log.close(),
+  };
+}
+
+/** What `machine init` and `machine show` print: nothing secret. */
+export function identityReport(m: MachineIdentity, paths: HomePaths, store: StoreSpec) {
+  return {
+    id: m.id,
+    name: m.name,
+    publicKey: Buffer.from(m.publicKey).toString('hex'),
+    createdAt: new Date(m.createdAtMs).toISOString(),
+    home: paths.root,
+    store: formatStoreSpec(store),
+  };
+}
+
+function identityFile(paths: HomePaths): string {
+  return join(paths.root, 'identity.json');
+}
+
+function publicIdentity(m: MachineIdentity) {
+  return {
+    id: m.id,
+    name: m.name,
+    publicKey: Buffer.from(m.publicKey).toString('hex'),
+    createdAtMs: m.createdAtMs,
+  };
+}
+
+/**
+ * The public part of this machine's identity, readable without the password and while a mount holds the log:
+ * it is copied to identity.json at init (the sealed private key stays in the log).
+ */
+export async function readIdentity(paths: HomePaths): Promise<MachineIdentity> {
+  let text: string;
+  try {
+    text = await readFile(identityFile(paths), 'utf8');
+  } catch (cause) {
+    throw new TgfsError(
+      'HOME_NOT_INITIALISED',
+      `no machine in ${paths.root}: run \`tgcryptfs machine init\` first`,
+      { cause },
+    );
+  }
+  try {
+    const raw = JSON.parse(text) as { id: string; name: string; publicKey: string; createdAtMs: number };
+    return {
+      id: raw.id,
+      name: raw.name,
+      publicKey: Uint8Array.from(Buffer.from(raw.publicKey, 'hex')),
+      createdAtMs: raw.createdAtMs,
+    };
+  } catch (cause) {
+    throw new TgfsError('HOME_DAMAGED', `${identityFile(paths)} is not valid JSON`, { cause });
+  }
+}
+
+function wrongPassword(): TgfsError {
+  return new TgfsError('WRONG_PASSWORD', 'wrong password: it does not match this cluster’s key check');
+}
+
+function encodeKdf(m: ClusterManifest): Uint8Array {
+  return encode({
+    salt: m.salt,
+    memoryMiB: m.kdf.memoryMiB,
+    iterations: m.kdf.iterations,
+    keyCheck: m.keyCheck,
+  });
+}
+
+function decodeKdf(b: Uint8Array): ClusterManifest {
+  const r = decode(b) as { salt: Uint8Array; memoryMiB: number; iterations: number; keyCheck: Uint8Array };
+  return {
+    v: 1,
+    salt: r.salt,
+    kdf: { memoryMiB: r.memoryMiB, iterations: r.iterations },
+    keyCheck: r.keyCheck,
+  };
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

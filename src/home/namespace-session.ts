@@ -1,0 +1,131 @@
+import { TgfsError } from '../errors.js';
+import { type NamespaceId, ROOT_INODE } from '../events/types.js';
+import { EncryptedFileSystem } from '../fs/encrypted-file-system.js';
+import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
+import type { NamespaceInfo } from '../projections/cluster/state.js';
+import { nodeOf } from '../projections/namespace/queries.js';
+import type { NamespaceState } from '../projections/namespace/state.js';
+import { namespaceProjection } from '../projections/projection-specs.js';
+import { Replica } from '../projections/replica.js';
+import type { ChunkStore } from '../transport/content/chunk-store.js';
+import { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js';
+import type { MessageStore } from '../transport/store/message-store.js';
+import { OpPusher } from '../transport/sync/op-pusher.js';
+import type { UnlockedHome } from './home.js';
+
+export const DEFAULT_NAMESPACE = 'default';
+const PUSH_DEBOUNCE_MS = 500;
+const PUSH_MIN_INTERVAL_MS = 5000;
+
+/** Everything one mounted namespace runs on: its replica, content store, pusher and filesystem. */
+export interface NamespaceSession {
+  readonly info: NamespaceInfo;
+  readonly replica: Replica<NamespaceState>;
+  readonly chunks: ChunkStore;
+  readonly store: MessageStore;
+  readonly pusher: OpPusher;
+  readonly fs: EncryptedFileSystem;
+  /** A replica of a master-replica namespace mounts read-only. */
+  readonly readOnly: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The namespace a command names; with no name, `default` — created (standalone) on first use when the
+ * cluster has no namespace at all, so the quick start needs no extra step.
+ */
+export async function resolveNamespace(home: UnlockedHome, name: string | undefined): Promise<NamespaceInfo> {
+  const wanted = name ?? DEFAULT_NAMESPACE;
+  const found = namespaceByName(home.cluster.state, wanted) ?? byId(home, wanted);
+  if (found !== undefined) return found;
+  const all = namespacesByName(home.cluster.state);
+  if (name === undefined && all.length === 0) {
+    await home.cluster.commit([
+      {
+        type: 'NamespaceCreated',
+        body: {
+          namespace: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex'),
+          name: DEFAULT_NAMESPACE,
+          mode: 'standalone',
+          conflict: 'last-write-wins',
+          master: home.machine.id,
+          createdAtMs: Date.now(),
+        },
+      },
+    ]);
+    const created = namespaceByName(home.cluster.state, DEFAULT_NAMESPACE);
+    if (created !== undefined) return created;
+  }
+  const known = all.map((n) => n.name).join(', ') || 'none';
+  throw new TgfsError('NAMESPACE_UNKNOWN', `unknown namespace ${wanted} (known: ${known})`);
+}
+
+function byId(home: UnlockedHome, id: string): NamespaceInfo | undefined {
+  return home.cluster.state.namespaces.get(id as NamespaceId);
+}
+
+export async function openNamespaceSession(
+  home: UnlockedHome,
+  info: NamespaceInfo,
+  opts: { readOnly?: boolean; log?: (line: string) => void } = {},
+): Promise<NamespaceSession> {
+  const keys = home.keysFor(info.id);
+  const store = await home.openStore();
+  const workers = new ChunkWorkerPool();
+  const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection);
+  // Cutting, naming and sealing content off the thread that answers FUSE calls.
+  const chunks = await home.openChunkStore(info.id, store, workers);
+  const pusher = new OpPusher(home.log, info.id, chunks, store);
+  const readOnly =
+    opts.readOnly === true || (info.mode === 'master-replica' && info.master !== home.machine.id);
+  if (!readOnly && nodeOf(replica.state, ROOT_INODE)?.mtimeMs === 0) {
+    // The root exists before any event; give it an owner and times on first use, as mkfs does.
+    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    await replica.commit([
+      { type: 'SetAttr', body: { inode: ROOT_INODE, mode: 0o755, ...owner, mtimeMs: Date.now(), path: '/' } },
+    ]);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let lastPushMs = 0;
+  const schedulePush = () => {
+    // Debounced and throttled: a burst of FUSE calls — a whole `cp -r` — becomes a few pushes of packs and
+    // op batches, not one message per file. Everything is durable locally meanwhile.
+    if (timer !== undefined) return;
+    const delayMs = Math.max(PUSH_DEBOUNCE_MS, lastPushMs + PUSH_MIN_INTERVAL_MS - Date.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      lastPushMs = Date.now();
+      pusher
+        .push()
+        .catch((err: Error) => opts.log?.(`push to the store failed (will retry): ${err.message}`));
+    }, delayMs);
+  };
+  const fs = new EncryptedFileSystem(replica, chunks, {
+    readOnly,
+    onCommit: schedulePush,
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  return {
+    info,
+    replica,
+    chunks,
+    store,
+    pusher,
+    fs,
+    readOnly,
+    async close() {
+      if (timer !== undefined) clearTimeout(timer);
+      await fs.flushAll();
+      try {
+        await pusher.push();
+      } catch (err) {
+        opts.log?.(`push to the store failed; pending work stays in the home: ${(err as Error).message}`);
+      }
+      // Every event of this namespace is folded in by now (sync stopped first): the next mount starts here.
+      await replica.saveCheckpoint();
+      await chunks.close();
+      await workers.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { readdir } from 'node:fs/promises';
+import type { HomePaths } from '../config/home-paths.js';
+import { deriveMasterKey } from '../crypto/kdf.js';
+import { matchesKeyCheck } from '../crypto/key-check.js';
+import { namespaceKeys } from '../crypto/subkeys.js';
+import { TgfsError } from '../errors.js';
+import { CLUSTER_NS } from '../events/types.js';
+import { Replica } from '../projections/replica.js';
+import { listPages } from '../transport/store/list-pages.js';
+import type { MessageStore, StoredMessage } from '../transport/store/message-store.js';
+import { openMessageStore } from '../transport/store/open-store.js';
+import type { StoreSpec } from '../transport/store/store-spec.js';
+import { findManifest } from '../transport/sync/cluster-manifest.js';
+import { readManifestDirectory } from '../transport/sync/manifest-directory.js';
+import { missingSince, newestSnapshot, readSnapshot } from '../transport/sync/snapshot.js';
+import type { PullReport, SyncProgress } from '../transport/sync/sync-engine.js';
+import { exists, initHome } from './home.js';
+import { openSync } from './sync-service.js';
+
+export interface RebuildReport {
+  readonly machine: { readonly id: string; readonly name: string };
+  readonly namespaces: readonly string[];
+  readonly pull: PullReport;
+  /** The newest snapshot found, and the chains it lists that the store no longer fully holds. */
+  readonly snapshot: { readonly takenAt: string; readonly missing: readonly string[] } | null;
+}
+
+/**
+ * Rebuilds a home from the store and the password alone: the manifest gives the KDF salt and parameters and
+ * the key check (a wrong password stops here, before anything is written), then a new identity for this
+ * machine joins the cluster, every op message is pulled and verified into a fresh log, and each namespace's
+ * chunk index is rebuilt from its packs. The newest `meta` snapshot, when there is one, sizes the progress
+ * and tells whether the store still holds every event it listed.
+ */
+export async function rebuildHome(
+  paths: HomePaths,
+  opts: {
+    store: StoreSpec;
+    password: string;
+    name: string;
+    onProgress?: (p: SyncProgress) => void;
+    log?: (line: string) => void;
+  },
+): Promise<RebuildReport> {
+  await assertEmptyHome(paths);
+  const probe = await openMessageStore(opts.store, { homeRoot: paths.root });
+  try {
+    const manifest = await findManifest(probe);
+    if (manifest === undefined) {
+      throw new TgfsError(
+        'NOT_FOUND',
+        'the store holds no tgcryptfs cluster (no manifest message): nothing to rebuild',
+      );
+    }
+    const masterKey = await deriveMasterKey(opts.password, manifest.salt, manifest.kdf);
+    if (!matchesKeyCheck(masterKey, manifest.keyCheck)) {
+      throw new TgfsError(
+        'WRONG_PASSWORD',
+        'wrong password: it does not match the key check of the store’s cluster',
+      );
+    }
+    // The manifest's directory points at the newest snapshot; without one (an older store), look for it.
+    const clusterKey = namespaceKeys(masterKey, CLUSTER_NS).eventKey;
+    const directory = await readManifestDirectory(probe, clusterKey);
+    const found =
+      (directory === undefined ? undefined : await readSnapshot(probe, clusterKey, directory.snapshot)) ??
+      (await newestSnapshot(probe, clusterKey, await listAll(probe)));
+    const home = await initHome(paths, {
+      name: opts.name,
+      store: opts.store,
+      password: opts.password,
+      kdf: manifest.kdf,
+    });
+    try {
+      const sync = await openSync(home, {
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+      try {
+        const pull = await sync.engine.pull();
+        // The snapshot's checkpoints: the first mount folds only the events after them. Each is checked
+        // against the pulled log when it is opened, and ignored if the log lacks an event it covers.
+        for (const [ns, record] of Object.entries(found?.snapshot.checkpoints ?? {})) {
+          if (home.cluster.state.namespaces.has(ns)) {
+            await Replica.installCheckpoint(home.log, ns, home.keysFor(ns).eventKey, record);
+          }
+        }
+        // Announce this machine (its MachineJoined) to the others.
+        await sync.engine.push();
+        const missing = found === undefined ? [] : await missingSince(home.log, found.snapshot);
+        return {
+          machine: { id: home.machine.id, name: home.machine.name },
+          namespaces: [...home.cluster.state.namespaces.values()].map((n) => n.name).sort(),
+          pull,
+          snapshot:
+            found === undefined
+              ? null
+              : { takenAt: new Date(found.snapshot.takenAtMs).toISOString(), missing },
+        };
+      } finally {
+        await sync.close();
+      }
+    } finally {
+      await home.close();
+    }
+  } finally {
+    await probe.close();
+  }
+}
+
+async function assertEmptyHome(paths: HomePaths): Promise<void> {
+  for (const p of [paths.config, paths.db]) {
+    if (await exists(p)) {
+      throw new TgfsError(
+        'HOME_ALREADY_INITIALISED',
+        `${paths.root} already holds a home; rebuild needs an empty TGCRYPTFS_HOME (if a rebuild was interrupted, \`tgcryptfs sync now\` continues it)`,
+      );
+    }
+  }
+  // A home directory holding only a store folder (local:$HOME/store) or the Telegram session that
+  // `telegram login` saved for this rebuild is fine; anything else would be mixed in.
+  try {
+    const entries = (await readdir(paths.root)).filter((e) => e !== 'store' && e !== 'telegram.session');
+    if (entries.length > 0) {
+      throw new TgfsError(
+        'HOME_ALREADY_INITIALISED',
+        `${paths.root} is not empty (${entries.slice(0, 3).join(', ')})`,
+      );
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+async function listAll(store: MessageStore): Promise<StoredMessage[]> {
+  const out: StoredMessage[] = [];
+  for await (const page of listPages(store)) out.push(...page);
+  return out;
+}
