@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
+import { newInodeId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import type { CreateBody, Extent, InodeId, InodeKind, WriteBody } from '../events/types.js';
 import { ROOT_INODE } from '../events/types.js';
@@ -566,10 +566,6 @@ export class EncryptedFileSystem implements FileSystemApi {
   private assertWritable(path: string): void {
     if (this.options.readOnly) throw new TgfsError('READ_ONLY', `${path}: this mount is read-only`);
   }
-}
-
-function newInodeId(): InodeId {
-  return randomBytes(16).toString('hex');
 }
 
 function splitPath(path: string): { parentPath: string; name: string } {

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode, encode } from 'cbor-x';
 import { type Config, readConfig, writeConfig } from '../config/config.js';
 import type { HomePaths } from '../config/home-paths.js';
+import { newMachineId } from '../crypto/ids.js';
 import { deriveMasterKey, type KdfParams, newSalt } from '../crypto/kdf.js';
 import { keyCheckValue, matchesKeyCheck } from '../crypto/key-check.js';
 import { homeKey, namespaceKeys } from '../crypto/subkeys.js';
@@ -97,7 +97,7 @@ export async function initHome(
     }
     const keys = generateMachineKeyPair();
     const identity: MachineIdentity = {
-      id: randomUUID(),
+      id: newMachineId(),
       name: opts.name,
       publicKey: keys.publicKey,
       createdAtMs: Date.now(),

@@ -1,3 +1,4 @@
+import { newNamespaceId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import { type NamespaceId, ROOT_INODE } from '../events/types.js';
 import { EncryptedFileSystem } from '../fs/encrypted-file-system.js';
@@ -44,7 +45,7 @@ export async function resolveNamespace(home: UnlockedHome, name: string | undefi
       {
         type: 'NamespaceCreated',
         body: {
-          namespace: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex'),
+          namespace: newNamespaceId(),
           name: DEFAULT_NAMESPACE,
           mode: 'standalone',
           conflict: 'last-write-wins',

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newNamespaceId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import type { ConflictStrategy, NamespaceMode } from '../events/types.js';
 import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
@@ -59,7 +59,7 @@ export async function createNamespace(
     throw new TgfsError('NAMESPACE_EXISTS', `namespace ${name} already exists`);
   }
   const createdAtMs = Date.now();
-  const id = randomBytes(16).toString('hex');
+  const id = newNamespaceId();
   await home.cluster.commit([
     {
       type: 'NamespaceCreated',

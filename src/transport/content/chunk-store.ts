@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { newRandomId } from '../../crypto/ids.js';
 import { TgfsError } from '../../errors.js';
 import type { Extent } from '../../events/types.js';
 import { formatCaption, parseCaption } from '../store/captions.js';
@@ -475,7 +476,7 @@ export class ChunkStore {
 
   private async postPack(group: [string, StagedLoc][]): Promise<number> {
     const chunks = await readStagedChunks(this.stagingDir, group);
-    const packId = randomBytes(16).toString('hex');
+    const packId = newRandomId();
     const { bytes, entries } = encodePackWithIndex({ ns: this.ns, packId, chunks }, this.dataKey);
     const flight: Flight = { after: await this.lastMessageId(), chunks: group.map(([id]) => id) };
     await this.index.batch([{ type: 'put', key: `f:${packId}`, value: JSON.stringify(flight) }], SYNC);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newRandomId } from '../../crypto/ids.js';
 import type { OpLog, PendingEntry } from '../../events/op-log.js';
 import type { NamespaceId } from '../../events/types.js';
 import type { ChunkStore } from '../content/chunk-store.js';
@@ -65,7 +65,7 @@ export class OpPusher {
       const batch = await this.log.pendingEntries(this.ns, EVENTS_PER_MESSAGE);
       if (batch.length === 0) break;
       const body = encodeOpMessage({ ns: this.ns, events: batch.map((e) => [e.id, e.sealed] as const) });
-      const caption = formatCaption({ namespace: this.ns, type: 'op', id: randomBytes(16).toString('hex') });
+      const caption = formatCaption({ namespace: this.ns, type: 'op', id: newRandomId() });
       const messageId = await this.store.append(caption, body);
       for (const listener of this.listeners) await listener(messageId, batch);
       await this.log.clearPending(batch);

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { decode, encode } from 'cbor-x';
+import { newRandomId } from '../../crypto/ids.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import type { OpLog } from '../../events/op-log.js';
 import { CLUSTER_NS, type MachineId, type NamespaceId } from '../../events/types.js';
@@ -78,7 +78,7 @@ export async function writeSnapshot(
   clusterEventKey: Uint8Array,
   snapshot: ClusterSnapshot,
 ): Promise<MessageId> {
-  const id = randomBytes(16).toString('hex');
+  const id = newRandomId();
   const sealed = seal(clusterEventKey, encode(snapshot), aad(id));
   return store.append(formatCaption({ namespace: CLUSTER_NS, type: 'meta', id }), sealed);
 }
