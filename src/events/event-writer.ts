@@ -52,6 +52,11 @@ export class EventWriter {
     return this.position;
   }
 
+  /** Goes back to an earlier position: the events emitted since never reached the log (a failed append). */
+  restore(position: WriterPosition): void {
+    this.position = position;
+  }
+
   /** Folds in what the author has seen of others (their clocks and HLCs), so new events sort after them. */
   observe(clock: VectorClock, hlc: Hlc): void {
     const p = this.position;

@@ -5,6 +5,8 @@
  */
 import { compareCanonical, positionOf } from '../../events/canonical-order.js';
 import type { TgfsEvent } from '../../events/types.js';
+import type { Verdict } from '../policy/namespace-policy.js';
+import { recordRefusal } from '../policy/refusals.js';
 import type { ClusterState, NamespaceInfo } from './state.js';
 
 export function evolveCluster(state: ClusterState, event: TgfsEvent): ClusterState {
@@ -50,6 +52,16 @@ export function evolveCluster(state: ClusterState, event: TgfsEvent): ClusterSta
     case 'SetAttr':
       return state;
   }
+}
+
+/** A cluster event the policy refused: remembered with its reason, nothing else changes. */
+export function refuseCluster(
+  state: ClusterState,
+  event: TgfsEvent,
+  verdict: Extract<Verdict, { allowed: false }>,
+): ClusterState {
+  recordRefusal(state.refused, event, verdict);
+  return state;
 }
 
 function addClaim(state: ClusterState, info: NamespaceInfo): void {

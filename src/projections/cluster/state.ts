@@ -5,6 +5,7 @@
  */
 import type { OrderPosition } from '../../events/canonical-order.js';
 import type { ConflictStrategy, MachineId, NamespaceId, NamespaceMode } from '../../events/types.js';
+import type { Refusals } from '../policy/refusals.js';
 
 export interface NamespaceInfo {
   readonly id: NamespaceId;
@@ -31,8 +32,16 @@ export interface ClusterState {
   /** name → every namespace created under it, canonical-earliest first; the first holds the name. */
   readonly claims: Map<string, NamespaceInfo[]>;
   readonly members: Map<MachineId, MemberInfo>;
+  /** Cluster events the cluster policy refused. */
+  readonly refused: Refusals;
 }
 
 export function initialClusterState(): ClusterState {
-  return { namespaces: new Map(), byName: new Map(), claims: new Map(), members: new Map() };
+  return {
+    namespaces: new Map(),
+    byName: new Map(),
+    claims: new Map(),
+    members: new Map(),
+    refused: new Map(),
+  };
 }

@@ -5,6 +5,7 @@
  */
 import { Encoder } from 'cbor-x';
 import type { OrderPosition } from '../../events/canonical-order.js';
+import { type Refusal, refusalKey } from '../policy/refusals.js';
 import { indexLink } from './dir-index.js';
 import {
   type InodeAttrs,
@@ -15,7 +16,8 @@ import {
   type TreeLink,
 } from './state.js';
 
-export const CHECKPOINT_VERSION = 1;
+// 2: refused events are part of the state.
+export const CHECKPOINT_VERSION = 2;
 
 export interface NamespaceCheckpoint {
   readonly v: typeof CHECKPOINT_VERSION;
@@ -25,6 +27,7 @@ export interface NamespaceCheckpoint {
     [string, Omit<InodeAttrs, 'xattrs'> & { xattrs?: Array<[string, Register<Uint8Array | null>]> }]
   >;
   readonly seen: Array<[string, number, number[]]>;
+  readonly refused: Refusal[];
 }
 
 export function checkpointOf(state: NamespaceState): NamespaceCheckpoint {
@@ -37,6 +40,7 @@ export function checkpointOf(state: NamespaceState): NamespaceCheckpoint {
       return [inode, xattrs === undefined ? rest : { ...rest, xattrs: [...xattrs] }];
     }),
     seen: [...state.seen].map(([author, s]) => [author, s.upTo, [...s.above]]),
+    refused: [...state.refused.values()],
   };
 }
 
@@ -68,6 +72,7 @@ export function stateFromCheckpoint(cp: NamespaceCheckpoint): NamespaceState {
     state.attrs.set(inode, attrs);
   }
   for (const [author, upTo, above] of cp.seen) state.seen.set(author, { upTo, above: new Set(above) });
+  for (const r of cp.refused) state.refused.set(refusalKey(r.author, r.seq), r);
   state.treeVersion = 1;
   return state;
 }

@@ -5,6 +5,8 @@
  */
 import { positionOf } from '../../events/canonical-order.js';
 import type { InodeId, TgfsEvent } from '../../events/types.js';
+import type { Verdict } from '../policy/namespace-policy.js';
+import { recordRefusal } from '../policy/refusals.js';
 import { applyCreateAttrs, applySetAttr, applyWriteAttrs, touchInode } from './attributes.js';
 import { applyMoveOp } from './move-log.js';
 import { markSeen } from './seen-events.js';
@@ -49,6 +51,19 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
     case 'MachineJoined':
       return state;
   }
+}
+
+/**
+ * Folds in an event the policy refused: marked seen, so a redelivery or a replay from a checkpoint never
+ * folds it after all, and remembered with its reason; the tree does not change.
+ */
+export function refuse(
+  state: NamespaceState,
+  event: TgfsEvent,
+  verdict: Extract<Verdict, { allowed: false }>,
+): NamespaceState {
+  if (markSeen(state.seen, event.author, event.seq)) recordRefusal(state.refused, event, verdict);
+  return state;
 }
 
 function invalidateListing(state: NamespaceState, inode: InodeId): void {

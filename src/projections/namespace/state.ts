@@ -6,6 +6,7 @@
  */
 import type { OrderPosition } from '../../events/canonical-order.js';
 import type { Extent, InodeId, InodeKind, MachineId } from '../../events/types.js';
+import type { Refusals } from '../policy/refusals.js';
 
 /** Where a node hangs in the tree, and which op put it there (that op's position orders name conflicts). */
 export interface TreeLink {
@@ -91,6 +92,8 @@ export interface NamespaceState {
   readonly dirs: Map<InodeId, DirIndex>;
   readonly attrs: Map<InodeId, InodeAttrs>;
   readonly seen: Map<MachineId, SeenSeqs>;
+  /** Events the namespace's policy refused: seen (so never folded again), kept out of the tree. */
+  readonly refused: Refusals;
   /** Bumped on every tree change, so derived caches (liveCount) know when to recompute. */
   treeVersion: number;
   liveCountCache: { readonly version: number; readonly count: number } | undefined;
@@ -103,6 +106,7 @@ export function initialNamespaceState(): NamespaceState {
     dirs: new Map(),
     attrs: new Map(),
     seen: new Map(),
+    refused: new Map(),
     treeVersion: 0,
     liveCountCache: undefined,
   };

@@ -3,10 +3,11 @@ import { compareCanonical, positionOf } from '../../events/canonical-order.js';
 import { openRecordBox } from '../../events/event-seal.js';
 import { verifyEvent } from '../../events/event-verifier.js';
 import { isTooFarAhead } from '../../events/hlc.js';
-import type { OpLog, PendingEntry } from '../../events/op-log.js';
+import type { LogEntry, OpLog, PendingEntry } from '../../events/op-log.js';
 import { openRecord } from '../../events/signing.js';
 import {
   CLUSTER_NS,
+  type EventId,
   type MachineId,
   type NamespaceId,
   type SignedEvent,
@@ -37,9 +38,13 @@ export interface SyncHome {
   readonly cluster: Replica<ClusterState>;
 }
 
-/** Whatever folds in events others wrote: a namespace's open Replica. */
+/**
+ * The intake of a namespace that is open (its Replica): appends verified events to the log, then folds them.
+ * Resolves with the ids that were new. A namespace with none open gets its events appended to the log alone;
+ * its next open folds them.
+ */
 export interface RemoteSink {
-  applyRemote(events: readonly TgfsEvent[]): void;
+  ingest(entries: ReadonlyArray<{ entry: LogEntry; event: TgfsEvent }>): Promise<EventId[]>;
 }
 
 export interface SyncProgress {
@@ -442,9 +447,12 @@ export class SyncEngine {
           records.every((r) => r.se.event.author === this.home.machineId);
         return { kind: own ? 'own' : 'duplicate' };
       }
-      const newIds = new Set(
-        await this.home.log.append(
-          fresh.map(({ se, sealed }) => ({
+      // Canonical order, so an open replica folds them without undoing its own tail more than needed.
+      const entries = fresh
+        .sort((a, b) => compareCanonical(positionOf(a.se.event), positionOf(b.se.event)))
+        .map(({ se, sealed }) => ({
+          event: se.event,
+          entry: {
             id: se.id,
             ns,
             author: se.event.author,
@@ -452,15 +460,15 @@ export class SyncEngine {
             hlc: se.event.hlc,
             sealed,
             pending: false,
-          })),
-        ),
-      );
-      const applied = fresh
-        .filter((r) => newIds.has(r.se.id))
-        .map((r) => r.se)
-        .sort((a, b) => compareCanonical(positionOf(a.event), positionOf(b.event)));
+          },
+        }));
       const sink = ns === CLUSTER_NS ? this.home.cluster : this.opts.replicaFor?.(ns);
-      sink?.applyRemote(applied.map((se) => se.event));
+      const newIds = new Set(
+        sink === undefined
+          ? await this.home.log.append(entries.map((e) => e.entry))
+          : await sink.ingest(entries),
+      );
+      const applied = fresh.filter((r) => newIds.has(r.se.id)).map((r) => r.se);
       const atMs = this.now();
       await this.state.addHistory(
         applied.map((se): HistoryEntry => ({ dir: 'pull', ns, eventId: se.id, messageId, atMs })),

@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import { decodeRecord, encodeRecord } from '../../../src/events/codec.js';
 import { openRecordBox, sealRecord } from '../../../src/events/event-seal.js';
 import type { PendingEntry } from '../../../src/events/op-log.js';
-import type { TgfsEvent } from '../../../src/events/types.js';
 import { openSync, type SyncSession } from '../../../src/home/sync-service.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
 import type { Replica } from '../../../src/projections/replica.js';
@@ -33,9 +32,10 @@ describe('bad op messages are rejected, counted in sync status, and change nothi
     await syncA.close();
     rb = await openNs(h.b, h.ns);
     const sink = {
-      applyRemote(events: readonly TgfsEvent[]) {
-        appliedOnB += events.length;
-        rb.applyRemote(events);
+      async ingest(entries: Parameters<typeof rb.ingest>[0]) {
+        const fresh = await rb.ingest(entries);
+        appliedOnB += fresh.length;
+        return fresh;
       },
     };
     syncB = await openSync(h.b, { replicas: new Map([[h.ns, sink]]) });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import type { TgfsEvent } from '../../../src/events/types.js';
 import { openSync, type SyncSession } from '../../../src/home/sync-service.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
 import { FaultInjectingStore } from '../../../src/transport/store/fault-store.js';
@@ -57,9 +56,10 @@ test('sync completes under 20% failed store calls and flood waits: nothing lost,
     const rb = await openNs(h.b, h.ns);
     let appliedOnB = 0;
     const countingB = {
-      applyRemote(events: readonly TgfsEvent[]) {
-        appliedOnB += events.length;
-        rb.applyRemote(events);
+      async ingest(entries: Parameters<typeof rb.ingest>[0]) {
+        const fresh = await rb.ingest(entries);
+        appliedOnB += fresh.length;
+        return fresh;
       },
     };
     const syncB = await openSync(h.b, { rawStore: faultyB, retry, replicas: new Map([[h.ns, countingB]]) });
