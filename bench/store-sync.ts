@@ -141,7 +141,7 @@ export async function idleSyncRow(work: string): Promise<Row> {
   const home = join(work, 'rebuild-source');
   const unlocked = await unlockHome(homePaths(home), BENCH_PASSWORD);
   try {
-    const counting = new CountingStore(await unlocked.openStore());
+    const counting = new CountingStore(unlocked.store);
     const sync = await openSync(unlocked, { store: counting });
     try {
       // Two rounds settle what is left: the first may pull and then write a snapshot, which the second lists.

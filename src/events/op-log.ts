@@ -1,4 +1,5 @@
 import { ClassicLevel } from 'classic-level';
+import { type Observable, Subject } from 'rxjs';
 import { TgfsError } from '../errors.js';
 import { orderKey } from './canonical-order.js';
 import type { EventId, Hlc, MachineId, NamespaceId } from './types.js';
@@ -68,6 +69,12 @@ export class OpLog {
   private readonly syncMarker: Sub;
   private queue: QueuedAppend[] = [];
   private writing: Promise<void> | undefined;
+  private readonly pendingAdded = new Subject<NamespaceId>();
+  /**
+   * A namespace whose pending set (local events not yet pushed) just grew, once per written group: whoever
+   * pushes reacts to this, so nothing below the application layer needs to know that pushing exists.
+   */
+  readonly pendingAdded$: Observable<NamespaceId> = this.pendingAdded.asObservable();
 
   private constructor(readonly db: ClassicLevel<string, Bytes>) {
     const sub = (name: string) => db.sublevel<string, Bytes>(name, { valueEncoding: 'view' });
@@ -179,6 +186,11 @@ export class OpLog {
     }
     if (batch.length > 0) await batch.write({ sync });
     else await batch.close();
+    const grew = new Set<NamespaceId>();
+    all.forEach((e, i) => {
+      if (fresh[i] && e.pending) grew.add(e.ns);
+    });
+    for (const ns of grew) this.pendingAdded.next(ns);
     let at = 0;
     return groups.map((g) => {
       const ids: EventId[] = [];
@@ -298,6 +310,7 @@ export class OpLog {
 
   async close(): Promise<void> {
     while (this.writing !== undefined) await this.writing;
+    this.pendingAdded.complete();
     await this.db.close();
   }
 }

@@ -17,11 +17,11 @@ import { clusterProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
 import { ChunkStore } from '../transport/content/chunk-store.js';
 import type { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js';
-import { LazyStore } from '../transport/store/lazy-store.js';
 import type { MessageStore } from '../transport/store/message-store.js';
-import { type OpenStoreOptions, openMessageStore } from '../transport/store/open-store.js';
+import type { OpenStoreOptions } from '../transport/store/open-store.js';
 import { formatStoreSpec, type StoreSpec } from '../transport/store/store-spec.js';
 import { type ClusterManifest, findManifest, writeManifest } from '../transport/sync/cluster-manifest.js';
+import { type FloodWaitListener, openStoreStack, type StoreStack } from './store-stack.js';
 
 /** This machine, as its home knows it. */
 export interface MachineIdentity {
@@ -41,8 +41,12 @@ export interface UnlockedHome {
   readonly cluster: Replica<ClusterState>;
   keysFor(ns: NamespaceId): ReturnType<typeof namespaceKeys>;
   storeSpec(): StoreSpec;
-  /** Opens this home's store (for telegram: with the home's session and the API id/hash of its config). */
-  openStore(): Promise<MessageStore>;
+  /**
+   * This home's store, the one connection of the process (see store-stack.ts): connected on first use, retried,
+   * flood waits reported. Closed with the home.
+   */
+  readonly store: MessageStore;
+  onFloodWait(listener: FloodWaitListener): () => void;
   /** Opens a namespace's content store as this home lays it out (cache dir, index, cache budget). */
   openChunkStore(ns: NamespaceId, store: MessageStore, workers?: ChunkWorkerPool): Promise<ChunkStore>;
   close(): Promise<void>;
@@ -72,7 +76,7 @@ export function storeSpecOf(config: Config): StoreSpec {
  */
 export async function initHome(
   paths: HomePaths,
-  opts: { name: string; store: StoreSpec; password: string; kdf: KdfParams },
+  opts: { name: string; store: StoreSpec; password: string; kdf: KdfParams; stack?: StoreStack },
 ): Promise<UnlockedHome> {
   if (await exists(paths.config)) {
     throw new TgfsError(
@@ -81,8 +85,11 @@ export async function initHome(
     );
   }
   await mkdir(paths.root, { recursive: true, mode: 0o700 });
-  const store = await openMessageStore(opts.store, { homeRoot: paths.root });
+  // The new home keeps this connection: init, its first push and whatever the caller does next share it.
+  const stack = opts.stack ?? openStoreStack(opts.store, { homeRoot: paths.root });
+  const store = stack.store;
   let created = false;
+  let home: UnlockedHome | undefined;
   try {
     let manifest = await findManifest(store);
     let masterKey: Uint8Array;
@@ -118,7 +125,7 @@ export async function initHome(
       kdf: { memory_mb: manifest.kdf.memoryMiB, iterations: manifest.kdf.iterations },
       cache: { max_size_gb: 1 },
     };
-    const home = await assemble(paths, config, log, identity, keys.privateKey, masterKey);
+    home = await assemble(paths, config, log, identity, keys.privateKey, masterKey, stack);
     await home.cluster.commit([
       {
         type: 'MachineJoined',
@@ -137,10 +144,10 @@ export async function initHome(
     await writeConfig(paths.config, config);
     return home;
   } catch (err) {
+    if (home !== undefined) await home.close();
+    else await stack.close();
     if (created) await rm(paths.db, { recursive: true, force: true });
     throw err;
-  } finally {
-    await store.close();
   }
 }
 
@@ -172,7 +179,8 @@ export async function unlockHome(paths: HomePaths, password: string): Promise<Un
       publicKey: stored.publicKey,
       createdAtMs: stored.createdAtMs,
     };
-    return await assemble(paths, config, log, identity, privateKey, masterKey);
+    const stack = openStoreStack(storeSpecOf(config), storeOptionsOf(paths, config));
+    return await assemble(paths, config, log, identity, privateKey, masterKey, stack);
   } catch (err) {
     await log.close();
     throw err;
@@ -186,6 +194,7 @@ async function assemble(
   identity: MachineIdentity,
   privateKey: Uint8Array,
   masterKey: Uint8Array,
+  stack: StoreStack,
 ): Promise<UnlockedHome> {
   const machine = { ...identity, privateKey };
   const cluster = await Replica.open(
@@ -204,10 +213,8 @@ async function assemble(
     cluster,
     keysFor: (ns) => namespaceKeys(masterKey, ns),
     storeSpec: () => storeSpecOf(config),
-    // Connected on first use: a store that cannot be reached now (no network, a lapsed Telegram session) fails
-    // each call — which sync reports and retries — instead of the mount that opened it.
-    openStore: async () =>
-      new LazyStore(() => openMessageStore(storeSpecOf(config), storeOptionsOf(paths, config))),
+    store: stack.store,
+    onFloodWait: (listener) => stack.onFloodWait(listener),
     openChunkStore: (ns, store, workers) => {
       const keys = namespaceKeys(masterKey, ns);
       return ChunkStore.open({
@@ -224,7 +231,14 @@ async function assemble(
         ...(workers === undefined ? {} : { workers }),
       });
     },
-    close: () => log.close(),
+    async close() {
+      cluster.close();
+      try {
+        await stack.close();
+      } finally {
+        await log.close();
+      }
+    },
   };
 }
 

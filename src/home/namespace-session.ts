@@ -6,6 +6,8 @@ import { namespaceByName, namespacesByName } from '../projections/cluster/querie
 import type { NamespaceInfo } from '../projections/cluster/state.js';
 import { nodeOf } from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
+import { mayWrite } from '../projections/policy/namespace-policy.js';
+import { policyStream } from '../projections/policy/policy-stream.js';
 import { namespaceProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
 import type { ChunkStore } from '../transport/content/chunk-store.js';
@@ -13,10 +15,9 @@ import { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js';
 import type { MessageStore } from '../transport/store/message-store.js';
 import { OpPusher } from '../transport/sync/op-pusher.js';
 import type { UnlockedHome } from './home.js';
+import { PushScheduler } from './push-scheduler.js';
 
 export const DEFAULT_NAMESPACE = 'default';
-const PUSH_DEBOUNCE_MS = 500;
-const PUSH_MIN_INTERVAL_MS = 5000;
 
 /** Everything one mounted namespace runs on: its replica, content store, pusher and filesystem. */
 export interface NamespaceSession {
@@ -26,7 +27,7 @@ export interface NamespaceSession {
   readonly store: MessageStore;
   readonly pusher: OpPusher;
   readonly fs: EncryptedFileSystem;
-  /** A replica of a master-replica namespace mounts read-only. */
+  /** Asked for, or because the policy says this machine may not write (a master-replica namespace's replica). */
   readonly readOnly: boolean;
   close(): Promise<void>;
 }
@@ -71,14 +72,16 @@ export async function openNamespaceSession(
   opts: { readOnly?: boolean; log?: (line: string) => void } = {},
 ): Promise<NamespaceSession> {
   const keys = home.keysFor(info.id);
-  const store = await home.openStore();
+  const store = home.store;
   const workers = new ChunkWorkerPool();
-  const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection);
+  // The namespace follows the cluster: a change of mode or master re-folds it under the new policy.
+  const replica = await Replica.open(home.log, info.id, keys.eventKey, home.machine, namespaceProjection, {
+    policy$: policyStream(home.cluster, info.id),
+  });
   // Cutting, naming and sealing content off the thread that answers FUSE calls.
   const chunks = await home.openChunkStore(info.id, store, workers);
   const pusher = new OpPusher(home.log, info.id, chunks, store);
-  const readOnly =
-    opts.readOnly === true || (info.mode === 'master-replica' && info.master !== home.machine.id);
+  const readOnly = opts.readOnly === true || !mayWrite(replica.currentPolicy, home.machine.id);
   if (!readOnly && nodeOf(replica.state, ROOT_INODE)?.mtimeMs === 0) {
     // The root exists before any event; give it an owner and times on first use, as mkfs does.
     const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -86,24 +89,14 @@ export async function openNamespaceSession(
       { type: 'SetAttr', body: { inode: ROOT_INODE, mode: 0o755, ...owner, mtimeMs: Date.now(), path: '/' } },
     ]);
   }
-  let timer: NodeJS.Timeout | undefined;
-  let lastPushMs = 0;
-  const schedulePush = () => {
-    // Debounced and throttled: a burst of FUSE calls — a whole `cp -r` — becomes a few pushes of packs and
-    // op batches, not one message per file. Everything is durable locally meanwhile.
-    if (timer !== undefined) return;
-    const delayMs = Math.max(PUSH_DEBOUNCE_MS, lastPushMs + PUSH_MIN_INTERVAL_MS - Date.now());
-    timer = setTimeout(() => {
-      timer = undefined;
-      lastPushMs = Date.now();
-      pusher
-        .push()
-        .catch((err: Error) => opts.log?.(`push to the store failed (will retry): ${err.message}`));
-    }, delayMs);
-  };
+  const pushes = new PushScheduler(
+    home.log,
+    info.id,
+    () => pusher.push(),
+    (err) => opts.log?.(`push to the store failed (will retry): ${err.message}`),
+  );
   const fs = new EncryptedFileSystem(replica, chunks, {
     readOnly,
-    onCommit: schedulePush,
     ...(opts.log ? { log: opts.log } : {}),
   });
   return {
@@ -115,7 +108,7 @@ export async function openNamespaceSession(
     fs,
     readOnly,
     async close() {
-      if (timer !== undefined) clearTimeout(timer);
+      pushes.stop();
       await fs.flushAll();
       try {
         await pusher.push();
@@ -124,9 +117,9 @@ export async function openNamespaceSession(
       }
       // Every event of this namespace is folded in by now (sync stopped first): the next mount starts here.
       await replica.saveCheckpoint();
+      replica.close();
       await chunks.close();
       await workers.close();
-      await store.close();
     },
   };
 }

@@ -2,9 +2,8 @@ import { TgfsError } from '../errors.js';
 import { CLUSTER_NS, type EventId, type NamespaceId, type TgfsEvent } from '../events/types.js';
 import { decodeStored } from '../projections/replica.js';
 import type { ChunkStore } from '../transport/content/chunk-store.js';
-import { FloodWatchStore } from '../transport/store/flood-watch-store.js';
 import type { MessageStore } from '../transport/store/message-store.js';
-import { RetryingStore, type RetryOptions } from '../transport/store/retrying-store.js';
+import type { RetryOptions } from '../transport/store/retrying-store.js';
 import type { OpPusher } from '../transport/sync/op-pusher.js';
 import {
   type RemoteSink,
@@ -17,6 +16,7 @@ import { type ControlServer, startControlServer } from './control/control-server
 import type { UnlockedHome } from './home.js';
 import type { NamespaceSession } from './namespace-session.js';
 import { createNamespace, listNamespaces } from './namespaces.js';
+import { openStoreStack } from './store-stack.js';
 
 const DEFAULT_INTERVAL_MS = 15_000;
 
@@ -29,7 +29,7 @@ export interface SyncSession {
 }
 
 export interface OpenSyncOptions {
-  /** Used as is. Default: `rawStore` (or the home's store) behind flood-wait watching and retries. */
+  /** Used as is. Default: the home's store (or `rawStore` behind the same stack of wrappers). */
   readonly store?: MessageStore;
   /** The adapter to wrap instead of the home's own (tests pass fault-injecting stores); closed by `close`. */
   readonly rawStore?: MessageStore;
@@ -52,15 +52,18 @@ export interface OpenSyncOptions {
 
 export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): Promise<SyncSession> {
   const state = await SyncState.open(home.log.area('sync'));
-  const ownsStore = opts.store === undefined;
-  const store =
-    opts.store ??
-    new RetryingStore(
-      new FloodWatchStore(opts.rawStore ?? (await home.openStore()), (ms) => {
-        void state.update({ floodWaitMs: ms, floodWaitUntilMs: Date.now() + ms }).catch(() => undefined);
-      }),
-      opts.retry,
-    );
+  // Tests hand in their own adapter (faults injected): it gets a stack of its own, closed with the session.
+  const own =
+    opts.store === undefined && opts.rawStore !== undefined
+      ? openStoreStack(home.storeSpec(), {
+          adapter: opts.rawStore,
+          ...(opts.retry === undefined ? {} : { retry: opts.retry }),
+        })
+      : undefined;
+  const store = opts.store ?? own?.store ?? home.store;
+  const stopWatching = (own ?? home).onFloodWait((ms) => {
+    void state.update({ floodWaitMs: ms, floodWaitUntilMs: Date.now() + ms }).catch(() => undefined);
+  });
   const opened = new Map<NamespaceId, Promise<ChunkStore>>();
   const chunksFor = async (ns: NamespaceId): Promise<ChunkStore | undefined> => {
     const given = opts.chunks?.get(ns);
@@ -97,8 +100,9 @@ export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): 
     state,
     store,
     async close() {
+      stopWatching();
       for (const cs of opened.values()) await (await cs).close();
-      if (ownsStore) await store.close();
+      await own?.close();
     },
   };
 }

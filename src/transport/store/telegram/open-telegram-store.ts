@@ -1,7 +1,6 @@
 import { homePaths } from '../../../config/home-paths.js';
 import { TgfsError } from '../../../errors.js';
 import type { MessageStore } from '../message-store.js';
-import { RetryingStore } from '../retrying-store.js';
 import { StoreUnavailableError } from '../store-unavailable-error.js';
 import { loadTelegramClientFactory, resolveTelegramApi } from './telegram-client.js';
 import { readTelegramSession } from './telegram-session.js';
@@ -16,7 +15,7 @@ export interface OpenTelegramStoreOptions {
   readonly store?: TelegramStoreOptions;
 }
 
-/** Connects with the home's saved session and returns the adapter behind a retrying wrapper. */
+/** Connects with the home's saved session and returns the adapter (the home's store stack adds the retries). */
 export async function openTelegramStore(options: OpenTelegramStoreOptions = {}): Promise<MessageStore> {
   const sessionFile = homePaths(options.homeRoot).telegramSession;
   const session = await readTelegramSession(sessionFile);
@@ -40,5 +39,5 @@ export async function openTelegramStore(options: OpenTelegramStoreOptions = {}):
       },
     );
   }
-  return new RetryingStore(new TelegramMessageStore(client, options.store));
+  return new TelegramMessageStore(client, options.store);
 }
