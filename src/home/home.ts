@@ -15,7 +15,7 @@ import { CLUSTER_NS, type MachineId, type NamespaceId } from '../events/types.js
 import type { ClusterState } from '../projections/cluster/state.js';
 import { clusterProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
-import { ChunkStore } from '../transport/content/chunk-store.js';
+import { type ChunkIndexDb, ChunkStore } from '../transport/content/chunk-store.js';
 import type { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js';
 import type { MessageStore } from '../transport/store/message-store.js';
 import type { OpenStoreOptions } from '../transport/store/open-store.js';
@@ -223,7 +223,7 @@ async function assemble(
         dataKey: keys.dataKey,
         chunkIdKey: keys.chunkIdKey,
         store,
-        index: log.db.sublevel<string, string>(`chunks-${ns}`, { valueEncoding: 'utf8' }),
+        index: chunkIndexOf(log, ns),
         maxCacheBytes: Math.floor(config.cache.max_size_gb * 1024 ** 3),
         // Staged chunks are always followed by the synced Write event that references them, in this same
         // LevelDB: that sync carries the index entries to disk too.
@@ -240,6 +240,11 @@ async function assemble(
       }
     },
   };
+}
+
+/** Where a namespace's chunk index lives in the home's LevelDB (see src/transport/content/chunk-index.ts). */
+export function chunkIndexOf(log: OpLog, ns: NamespaceId): ChunkIndexDb {
+  return log.db.sublevel<string, string>(`chunks-${ns}`, { valueEncoding: 'utf8' });
 }
 
 /** What `machine init` and `machine show` print: nothing secret. */

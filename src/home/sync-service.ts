@@ -1,6 +1,8 @@
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS, type EventId, type NamespaceId, type TgfsEvent } from '../events/types.js';
+import type { Refusals } from '../projections/policy/refusals.js';
 import { decodeStored } from '../projections/replica.js';
+import { countStagedChunks } from '../transport/content/chunk-index.js';
 import type { ChunkStore } from '../transport/content/chunk-store.js';
 import type { MessageStore } from '../transport/store/message-store.js';
 import type { RetryOptions } from '../transport/store/retrying-store.js';
@@ -13,7 +15,7 @@ import {
 } from '../transport/sync/sync-engine.js';
 import { SyncState } from '../transport/sync/sync-state.js';
 import { type ControlServer, startControlServer } from './control/control-server.js';
-import type { UnlockedHome } from './home.js';
+import { chunkIndexOf, type UnlockedHome } from './home.js';
 import type { NamespaceSession } from './namespace-session.js';
 import { createNamespace, listNamespaces } from './namespaces.js';
 import { openStoreStack } from './store-stack.js';
@@ -109,6 +111,8 @@ export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): 
 
 // ---- views for `sync status` and `sync history` ----------------------------------------------------------
 
+export type { SyncReport };
+
 export interface SyncStatusView {
   readonly pending: {
     readonly events: number;
@@ -133,19 +137,32 @@ export interface SyncStatusView {
     at: string;
     held: boolean;
   }>;
+  /** Verified events the namespace's policy refused (kept in the log, not shown), in the namespaces open here. */
+  readonly refused: ReadonlyArray<{
+    namespace: string;
+    author: string;
+    seq: number;
+    type: string;
+    code: string;
+    reason: string;
+  }>;
 }
 
-export async function syncStatus(home: UnlockedHome, state: SyncState): Promise<SyncStatusView> {
+/**
+ * What `sync status` shows. `open` are the namespace replicas this process has open (a mount's): their
+ * refusals are known without re-folding anything; the cluster's are always known.
+ */
+export async function syncStatus(
+  home: UnlockedHome,
+  state: SyncState,
+  open: ReadonlyMap<NamespaceId, { readonly state: { readonly refused: Refusals } }> = new Map(),
+): Promise<SyncStatusView> {
   const names = new Map<NamespaceId, string>([[CLUSTER_NS, '(cluster)']]);
   for (const n of home.cluster.state.namespaces.values()) names.set(n.id, n.name);
   const namespaces = [];
   for (const [id, name] of names) {
     const events = await home.log.countPending(id);
-    let chunks = 0;
-    if (id !== CLUSTER_NS) {
-      const index = home.log.db.sublevel<string, string>(`chunks-${id}`, { valueEncoding: 'utf8' });
-      for await (const _ of index.keys({ gte: 's:', lt: 's;' })) chunks++;
-    }
+    const chunks = id === CLUSTER_NS ? 0 : await countStagedChunks(chunkIndexOf(home.log, id));
     namespaces.push({ id, name, events, chunks });
   }
   const s = state.status;
@@ -179,6 +196,12 @@ export async function syncStatus(home: UnlockedHome, state: SyncState): Promise<
       at: new Date(b.atMs).toISOString(),
       held: b.held,
     })),
+    refused: [
+      ...[...home.cluster.state.refused.values()].map((r) => ({ ...r, namespace: '(cluster)' })),
+      ...[...open].flatMap(([ns, replica]) =>
+        [...replica.state.refused.values()].map((r) => ({ ...r, namespace: names.get(ns) ?? ns })),
+      ),
+    ],
   };
 }
 
@@ -294,7 +317,7 @@ export async function startSyncService(
     server = await startControlServer(
       home.paths.controlSocket,
       {
-        'sync.status': () => syncStatus(home, sync.state),
+        'sync.status': () => syncStatus(home, sync.state, new Map([[ns, session.replica]])),
         'namespace.list': async () => listNamespaces(home),
         'namespace.create': (params) => createNamespace(home, namespaceRequestOf(params)),
         'sync.now': () => sync.engine.sync(),

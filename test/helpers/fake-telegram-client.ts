@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Api, errors, helpers } from 'telegram';
 import type { UserAuthParams } from 'telegram/client/auth.js';
 import { mulberry32 } from '../../src/transport/store/fault-store.js';
@@ -526,11 +526,15 @@ function reference(doc: StoredDocument): Buffer {
 /**
  * The factory `TGCRYPTFS_TELEGRAM_FAKE` loads: a fake per process, logged in when the session came from an
  * earlier fake login. The account's 2FA password comes from TGCRYPTFS_FAKE_TELEGRAM_2FA, and its Saved Messages
- * from the file TGCRYPTFS_FAKE_TELEGRAM_STATE (shared by every process that names it) when set.
+ * from the file TGCRYPTFS_FAKE_TELEGRAM_STATE (shared by every process that names it) when set; each client
+ * created is logged to TGCRYPTFS_FAKE_TELEGRAM_CLIENT_LOG when set.
  */
 export async function createTelegramClient(options: TelegramClientOptions): Promise<TelegramClientPort> {
   const password = process.env['TGCRYPTFS_FAKE_TELEGRAM_2FA'];
   const stateFile = process.env['TGCRYPTFS_FAKE_TELEGRAM_STATE'];
+  // One line per client, naming the process: tests count the connections a process opens.
+  const clientLog = process.env['TGCRYPTFS_FAKE_TELEGRAM_CLIENT_LOG'];
+  if (clientLog) appendFileSync(clientLog, `${process.pid}\n`);
   return new FakeTelegramClient({
     session: options.session,
     account: { ...FAKE_ACCOUNT, ...(password ? { password } : {}) },

@@ -5,7 +5,7 @@
  * adapter code.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -92,6 +92,30 @@ describe('a Telegram-backed machine', () => {
     assert.equal(await manifest(mnt()), written);
     assert.equal((await stopMount(second)).code, 0, second.stderr());
     mounts.delete(second);
+  });
+
+  test('a mount opens one Telegram connection for its content, its pushes and its sync rounds', async () => {
+    const clientLog = join(root, 'clients.log');
+    process.env['TGCRYPTFS_FAKE_TELEGRAM_CLIENT_LOG'] = clientLog;
+    try {
+      const m = await startMount({ home: home(), password: TEST_PASSWORD, mountpoint: mnt() });
+      mounts.add(m);
+      await shOk(
+        `head -c 2000000 /dev/urandom > ${q(mnt())}/docs/counted.bin && cat ${q(mnt())}/docs/deep/photo.bin >/dev/null`,
+      );
+      const synced = await runCli(env(), ['sync', 'now']);
+      assert.equal(synced.code, 0, synced.stderr);
+      assert.equal((await stopMount(m)).code, 0, m.stderr());
+      mounts.delete(m);
+      const pids = (await readFile(clientLog, 'utf8')).split('\n').filter((l) => l !== '');
+      assert.equal(
+        pids.filter((p) => p === String(m.child.pid)).length,
+        1,
+        `clients per process: ${pids.join(', ')}`,
+      );
+    } finally {
+      delete process.env['TGCRYPTFS_FAKE_TELEGRAM_CLIENT_LOG'];
+    }
   });
 
   test('with Telegram out of reach the mount works from the local log, and syncs once it is back', async () => {

@@ -3,11 +3,7 @@ import { openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
-import { TgfsError } from '../../errors.js';
-import { mountFileSystem } from '../../fs/fuse-adapter.js';
-import { forgetMount, recordMount } from '../../home/mount-registry.js';
-import { openNamespaceSession, resolveNamespace } from '../../home/namespace-session.js';
-import { type SyncService, startSyncService } from '../../home/sync-service.js';
+import { startMountSession } from '../../home/mount-session.js';
 import { PASSWORD_ON_STDIN, readPassword } from '../password.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
@@ -41,32 +37,21 @@ export class MountCommand extends TgfsCommand {
     const mountpoint = resolve(this.mountpoint);
     const log = (line: string) => process.stderr.write(`tgcryptfs: ${line}\n`);
     const home = await this.unlock();
-    let session: Awaited<ReturnType<typeof openNamespaceSession>> | undefined;
-    let sync: SyncService | undefined;
     try {
-      const info = await resolveNamespace(home, this.namespace);
-      session = await openNamespaceSession(home, info, { readOnly: this.readOnly, log });
-      const mounted = await mountFileSystem(session.fs, mountpoint, {
-        readOnly: session.readOnly,
+      const mounted = await startMountSession(home, {
+        mountpoint,
+        readOnly: this.readOnly,
         debug: this.debug,
         log,
+        ...(this.namespace === undefined ? {} : { namespace: this.namespace }),
       });
-      // Background push/pull and the control socket (`sync now|status|history` while mounted); the store is
-      // never on the path of a FUSE call.
-      sync = await startSyncService(home, session, { log });
-      await recordMount(home.paths, { pid: process.pid, mountpoint, namespace: info.name });
       // Listen before announcing readiness: a SIGTERM sent right after the line must unmount, not kill.
       const stopped = waitForStopSignal();
       this.print(`${READY_PREFIX}${mountpoint}`);
       await stopped;
-      log(`unmounting ${mountpoint}`);
-      await session.fs.flushAll();
-      await unmountWithRetries(mounted.unmount, log);
-      await forgetMount(home.paths, mountpoint);
+      await mounted.stop();
       return 0;
     } finally {
-      await sync?.close();
-      await session?.close();
       await home.close();
     }
   }
@@ -118,18 +103,4 @@ function waitForStopSignal(): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-}
-
-/** A busy mount (a shell sitting in it) refuses to unmount for a while; retry, then give up with a clear error. */
-async function unmountWithRetries(unmount: () => Promise<void>, log: (line: string) => void): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await unmount();
-      return;
-    } catch (err) {
-      if (attempt >= 10) throw err instanceof TgfsError ? err : new TgfsError('MOUNT_FAILED', String(err));
-      log(`unmount failed (${(err as Error).message}), retrying`);
-      await new Promise((r) => setTimeout(r, 300 * attempt));
-    }
-  }
 }

@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { reportLines } from '../../home/sync-service.js';
-import type { SyncReport } from '../../transport/sync/sync-engine.js';
+import { reportLines, type SyncReport } from '../../home/sync-service.js';
 import { SyncCommand } from '../sync-command.js';
 
 export class SyncNowCommand extends SyncCommand {

@@ -42,6 +42,9 @@ export class SyncStatusCommand extends SyncCommand {
     for (const r of status.rejected) {
       this.print(`  message ${r.messageId}${r.held ? ' (held, retried on every pull)' : ''}: ${r.reason}`);
     }
+    this.print(`refused     ${status.refused.length} events (the namespace's policy does not count them)`);
+    for (const r of status.refused)
+      this.print(`  ${r.namespace}: ${r.type} ${r.author}#${r.seq}: ${r.reason}`);
     return 0;
   }
 }

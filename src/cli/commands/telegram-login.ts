@@ -2,13 +2,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { Command, Option } from 'clipanion';
-import { type Config, readConfig } from '../../config/config.js';
-import { isTgfsError, TgfsError } from '../../errors.js';
-import {
-  loadTelegramClientFactory,
-  resolveTelegramApi,
-} from '../../transport/store/telegram/telegram-client.js';
-import { type TelegramLoginPrompts, telegramLogin } from '../../transport/store/telegram/telegram-login.js';
+import { TgfsError } from '../../errors.js';
+import { logInToTelegram, type TelegramLoginPrompts } from '../../home/telegram-account.js';
 import { TgfsCommand } from '../tgfs-command.js';
 
 /**
@@ -32,17 +27,9 @@ export class TelegramLoginCommand extends TgfsCommand {
 
   async run(): Promise<number> {
     const paths = this.home();
-    const config = await readConfigIfAny(paths.config);
-    const api = resolveTelegramApi({ apiId: config?.telegram?.api_id, apiHash: config?.telegram?.api_hash });
     const answers = new Answers(this.context.stdin, this.context.stderr);
     try {
-      const result = await telegramLogin({
-        sessionFile: paths.telegramSession,
-        api,
-        createClient: await loadTelegramClientFactory(),
-        prompts: answers.prompts(),
-        force: this.force,
-      });
+      const result = await logInToTelegram(paths, answers.prompts(), { force: this.force });
       this.print(
         result.alreadyLoggedIn
           ? `already logged in to Telegram (session in ${paths.telegramSession})`
@@ -52,16 +39,6 @@ export class TelegramLoginCommand extends TgfsCommand {
     } finally {
       answers.close();
     }
-  }
-}
-
-async function readConfigIfAny(file: string): Promise<Config | undefined> {
-  try {
-    return await readConfig(file);
-  } catch (err) {
-    // Logging in before `machine init` is the normal order for a telegram home.
-    if (isTgfsError(err, 'HOME_NOT_INITIALISED')) return undefined;
-    throw err;
   }
 }
 
