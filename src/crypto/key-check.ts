@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { SUBKEY_LABELS } from './contexts.js';
 import { deriveSubkey } from './subkeys.js';
 
 /**
@@ -8,10 +9,9 @@ import { deriveSubkey } from './subkeys.js';
  */
 
 export const KEY_CHECK_BYTES = 32;
-const LABEL = 'tgcryptfs/v1/key-check';
 
 export function keyCheckValue(masterKey: Uint8Array): Uint8Array {
-  return deriveSubkey(masterKey, LABEL);
+  return deriveSubkey(masterKey, SUBKEY_LABELS.keyCheck);
 }
 
 export function matchesKeyCheck(masterKey: Uint8Array, kcv: Uint8Array): boolean {

@@ -1,10 +1,10 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { NamespaceId } from '../events/types.js';
+import { SUBKEY_LABELS } from './contexts.js';
 
 /**
  * HKDF-SHA-256 subkeys of the master key. Each purpose has its own info label, so a key leaked from one use
- * (say, a chunk-id key) says nothing about another. Labels are part of the format: changing one changes keys.
+ * (say, a chunk-id key) says nothing about another. The labels are in contexts.ts.
  */
 
 export const SUBKEY_BYTES = 32;
@@ -23,15 +23,16 @@ export function deriveSubkey(masterKey: Uint8Array, label: string): Uint8Array {
   return hkdf(sha256, masterKey, undefined, new TextEncoder().encode(label), SUBKEY_BYTES);
 }
 
-export function namespaceKeys(masterKey: Uint8Array, ns: NamespaceId): NamespaceKeys {
+/** `ns` is a namespace id (32 hex characters; the cluster namespace's too). */
+export function namespaceKeys(masterKey: Uint8Array, ns: string): NamespaceKeys {
   return {
-    dataKey: deriveSubkey(masterKey, `tgcryptfs/v1/ns-data/${ns}`),
-    chunkIdKey: deriveSubkey(masterKey, `tgcryptfs/v1/ns-chunk-id/${ns}`),
-    eventKey: deriveSubkey(masterKey, `tgcryptfs/v1/ns-event/${ns}`),
+    dataKey: deriveSubkey(masterKey, SUBKEY_LABELS.namespaceData(ns)),
+    chunkIdKey: deriveSubkey(masterKey, SUBKEY_LABELS.namespaceChunkId(ns)),
+    eventKey: deriveSubkey(masterKey, SUBKEY_LABELS.namespaceEvent(ns)),
   };
 }
 
 /** Seals secrets kept in the home, such as the machine's private key. */
 export function homeKey(masterKey: Uint8Array): Uint8Array {
-  return deriveSubkey(masterKey, 'tgcryptfs/v1/home');
+  return deriveSubkey(masterKey, SUBKEY_LABELS.home);
 }

@@ -1,3 +1,4 @@
+import { eventAad } from '../crypto/contexts.js';
 import { open, seal } from '../crypto/xchacha.js';
 import { TgfsError } from '../errors.js';
 import type { EventId, NamespaceId } from './types.js';
@@ -8,17 +9,13 @@ import type { EventId, NamespaceId } from './types.js';
  * to another namespace or passed off as another event.
  */
 
-function aad(ns: NamespaceId, id: EventId): Uint8Array {
-  return new TextEncoder().encode(`tgfs:v1:${ns}:event:${id}`);
-}
-
 export function sealRecord(
   eventKey: Uint8Array,
   ns: NamespaceId,
   id: EventId,
   record: Uint8Array,
 ): Uint8Array {
-  return seal(eventKey, record, aad(ns, id));
+  return seal(eventKey, record, eventAad(ns, id));
 }
 
 export function openRecordBox(
@@ -28,7 +25,7 @@ export function openRecordBox(
   box: Uint8Array,
 ): Uint8Array {
   try {
-    return open(eventKey, box, aad(ns, id));
+    return open(eventKey, box, eventAad(ns, id));
   } catch (cause) {
     throw new TgfsError('DECRYPT_FAILED', `event ${id} of namespace ${ns} failed authentication`, { cause });
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { decode, encode } from 'cbor-x';
 import { type Config, readConfig, writeConfig } from '../config/config.js';
 import type { HomePaths } from '../config/home-paths.js';
+import { MACHINE_KEY_AAD } from '../crypto/contexts.js';
 import { newMachineId } from '../crypto/ids.js';
 import { deriveMasterKey, type KdfParams, newSalt } from '../crypto/kdf.js';
 import { keyCheckValue, matchesKeyCheck } from '../crypto/key-check.js';
@@ -51,8 +52,6 @@ export interface UnlockedHome {
   openChunkStore(ns: NamespaceId, store: MessageStore, workers?: ChunkWorkerPool): Promise<ChunkStore>;
   close(): Promise<void>;
 }
-
-const IDENTITY_AAD = new TextEncoder().encode('tgfs:v1:machine-private-key');
 
 export function storeOptionsOf(paths: HomePaths, config: Config): OpenStoreOptions {
   const t = config.telegram;
@@ -115,7 +114,7 @@ export async function initHome(
       .area('machine')
       .put(
         'identity',
-        encode({ ...identity, sealedPrivateKey: seal(homeKey(masterKey), keys.privateKey, IDENTITY_AAD) }),
+        encode({ ...identity, sealedPrivateKey: seal(homeKey(masterKey), keys.privateKey, MACHINE_KEY_AAD) }),
       );
     await log.area('cluster').put('kdf', encodeKdf(manifest));
     const config: Config = {
@@ -167,7 +166,7 @@ export async function unlockHome(paths: HomePaths, password: string): Promise<Un
     const stored = decode(identityBytes) as MachineIdentity & { sealedPrivateKey: Uint8Array };
     let privateKey: Uint8Array;
     try {
-      privateKey = open(homeKey(masterKey), stored.sealedPrivateKey, IDENTITY_AAD);
+      privateKey = open(homeKey(masterKey), stored.sealedPrivateKey, MACHINE_KEY_AAD);
     } catch (cause) {
       throw new TgfsError('HOME_DAMAGED', 'the sealed machine key does not open with this password', {
         cause,

@@ -1,5 +1,6 @@
 import { decode, encode } from 'cbor-x';
 import { BehaviorSubject, from, map, type Observable, Subject, type Subscription } from 'rxjs';
+import { checkpointAad } from '../crypto/contexts.js';
 import { open, seal } from '../crypto/xchacha.js';
 import { TgfsError } from '../errors.js';
 import { openRecordBox } from '../events/event-seal.js';
@@ -337,10 +338,6 @@ export class Replica<S> {
     this.projectionSub = subscription;
     this.forwardStates();
   }
-}
-
-function checkpointAad(ns: NamespaceId): Uint8Array {
-  return new TextEncoder().encode(`tgfs:v1:${ns}:checkpoint`);
 }
 
 /** A checkpoint is a cache: one that is missing, damaged, of another version or policy means a full replay. */

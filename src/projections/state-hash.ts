@@ -5,6 +5,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { NAMESPACE_STATE_HASH_TAG } from '../crypto/contexts.js';
 import { type InodeId, ROOT_INODE } from '../events/types.js';
 import { shownNameOf } from './namespace/dir-index.js';
 import { childrenOf } from './namespace/queries.js';
@@ -15,7 +16,7 @@ export function namespaceStateHash(state: NamespaceState): string {
   const sorted = [...inodes].sort();
   const live = liveSet(state);
   const hash = sha256.create();
-  hash.update(utf8ToBytes('tgcryptfs/namespace-state/v1\n'));
+  hash.update(utf8ToBytes(NAMESPACE_STATE_HASH_TAG));
   for (const inode of sorted) hash.update(utf8ToBytes(JSON.stringify(record(state, inode, live)) + '\n'));
   return bytesToHex(hash.digest());
 }

@@ -1,3 +1,4 @@
+import { chunkAad, KEY_EPOCH, packAad } from '../../crypto/contexts.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import { TgfsError } from '../../errors.js';
 
@@ -6,18 +7,7 @@ import { TgfsError } from '../../errors.js';
  * and key epoch, so a sealed chunk or pack header cannot be replayed under another id, namespace or type.
  */
 
-/** Key epoch of every object sealed so far; key rotation will bump it. */
-export const KEY_EPOCH = 0;
-
-const encoder = new TextEncoder();
-
-export function chunkAad(ns: string, chunkId: string): Uint8Array {
-  return encoder.encode(`tgfs:v1:${ns}:chunk:${chunkId}:${KEY_EPOCH}`);
-}
-
-export function packAad(ns: string, packId: string): Uint8Array {
-  return encoder.encode(`tgfs:v1:${ns}:pack:${packId}:${KEY_EPOCH}`);
-}
+export { chunkAad, KEY_EPOCH, packAad };
 
 export function sealChunk(dataKey: Uint8Array, ns: string, chunkId: string, plaintext: Uint8Array): Buffer {
   return seal(dataKey, plaintext, chunkAad(ns, chunkId));

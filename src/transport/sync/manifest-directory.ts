@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decode, encode } from 'cbor-x';
+import { manifestAad } from '../../crypto/contexts.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import { CLUSTER_NS, type NamespaceId } from '../../events/types.js';
 import { formatCaption, parseCaption } from '../store/captions.js';
@@ -25,7 +26,7 @@ export interface ManifestDirectory {
 const UPDATE_PREFIX = 'dir-';
 
 function aad(captionId: string): Uint8Array {
-  return new TextEncoder().encode(`tgfs:v1:${CLUSTER_NS}:manifest:${captionId}`);
+  return manifestAad(CLUSTER_NS, captionId);
 }
 
 function sameKeyMaterial(a: ClusterManifest, b: ClusterManifest): boolean {

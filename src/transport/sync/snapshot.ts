@@ -1,4 +1,5 @@
 import { decode, encode } from 'cbor-x';
+import { snapshotAad } from '../../crypto/contexts.js';
 import { newRandomId } from '../../crypto/ids.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import type { OpLog } from '../../events/op-log.js';
@@ -39,7 +40,7 @@ export interface ClusterSnapshot {
 }
 
 function aad(captionId: string): Uint8Array {
-  return new TextEncoder().encode(`tgfs:v1:${CLUSTER_NS}:meta:${captionId}`);
+  return snapshotAad(CLUSTER_NS, captionId);
 }
 
 export async function takeSnapshot(

@@ -1,0 +1,64 @@
+/**
+ * Every context string of the format, in one place: HKDF info labels, AEAD associated data, signature and hash
+ * domain tags. Each purpose has its own, so a key, box or signature made for one use is worthless for another:
+ * a sealed record cannot be moved to another namespace, passed off as another event, or replayed as a chunk.
+ * They are part of the on-disk and in-store format: changing one makes existing data unreadable, so a change
+ * is a new version with the old label kept for old data. docs/format.md lists them. Pure: no I/O.
+ */
+
+const encoder = new TextEncoder();
+const bytes = (text: string): Uint8Array => encoder.encode(text);
+
+/** Key epoch of every object sealed so far; key rotation will bump it. */
+export const KEY_EPOCH = 0;
+
+// ---- HKDF-SHA-256 info labels (subkeys of the master key) ------------------------------------------------
+
+export const SUBKEY_LABELS = {
+  namespaceData: (ns: string) => `tgcryptfs/v1/ns-data/${ns}`,
+  namespaceChunkId: (ns: string) => `tgcryptfs/v1/ns-chunk-id/${ns}`,
+  namespaceEvent: (ns: string) => `tgcryptfs/v1/ns-event/${ns}`,
+  home: 'tgcryptfs/v1/home',
+  keyCheck: 'tgcryptfs/v1/key-check',
+} as const;
+
+// ---- XChaCha20-Poly1305 associated data ------------------------------------------------------------------
+
+/** A signed event record, at rest in the op log and in an op message. */
+export function eventAad(ns: string, eventId: string): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:event:${eventId}`);
+}
+
+export function chunkAad(ns: string, chunkId: string): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:chunk:${chunkId}:${KEY_EPOCH}`);
+}
+
+export function packAad(ns: string, packId: string): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:pack:${packId}:${KEY_EPOCH}`);
+}
+
+/** A namespace's projection checkpoint in the home (or carried by a snapshot). */
+export function checkpointAad(ns: string): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:checkpoint`);
+}
+
+/** A `meta` snapshot message; `clusterNs` is the cluster namespace's id. */
+export function snapshotAad(clusterNs: string, captionId: string): Uint8Array {
+  return bytes(`tgfs:v1:${clusterNs}:meta:${captionId}`);
+}
+
+/** A manifest directory update. */
+export function manifestAad(clusterNs: string, captionId: string): Uint8Array {
+  return bytes(`tgfs:v1:${clusterNs}:manifest:${captionId}`);
+}
+
+/** This machine's Ed25519 private key, sealed in its home. */
+export const MACHINE_KEY_AAD = bytes('tgfs:v1:machine-private-key');
+
+// ---- domain tags -----------------------------------------------------------------------------------------
+
+/** Prefixed to an event's payload before signing: an event signature is never valid for anything else. */
+export const EVENT_SIGNATURE_TAG = bytes('tgcryptfs/event/v1\0');
+
+/** Starts the namespace state hash the convergence tests compare. */
+export const NAMESPACE_STATE_HASH_TAG = 'tgcryptfs/namespace-state/v1\n';
