@@ -1,7 +1,7 @@
 import { newNamespaceId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import { type NamespaceId, ROOT_INODE } from '../events/types.js';
-import { EncryptedFileSystem } from '../fs/encrypted-file-system.js';
+import { MountedNamespace } from '../fs/mounted-namespace.js';
 import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
 import type { NamespaceInfo } from '../projections/cluster/state.js';
 import { nodeOf } from '../projections/namespace/queries.js';
@@ -26,7 +26,7 @@ export interface NamespaceSession {
   readonly chunks: ChunkStore;
   readonly store: MessageStore;
   readonly pusher: OpPusher;
-  readonly fs: EncryptedFileSystem;
+  readonly fs: MountedNamespace;
   /** Asked for, or because the policy says this machine may not write (a master-replica namespace's replica). */
   readonly readOnly: boolean;
   close(): Promise<void>;
@@ -95,7 +95,7 @@ export async function openNamespaceSession(
     () => pusher.push(),
     (err) => opts.log?.(`push to the store failed (will retry): ${err.message}`),
   );
-  const fs = new EncryptedFileSystem(replica, chunks, {
+  const fs = new MountedNamespace(replica, chunks, {
     readOnly,
     ...(opts.log ? { log: opts.log } : {}),
   });

@@ -1,26 +1,21 @@
 import { constants } from 'node:fs';
 import { newInodeId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
-import type { CreateBody, Extent, InodeId, InodeKind, WriteBody } from '../events/types.js';
+import type { Extent, InodeId, WriteBody } from '../events/types.js';
 import { ROOT_INODE } from '../events/types.js';
-import {
-  childrenOf,
-  type InodeView,
-  liveCount,
-  lookup,
-  nodeOf,
-  resolvePath,
-} from '../projections/namespace/queries.js';
+import { PERMISSION_BITS } from '../projections/decide/attrs.js';
+import { decide } from '../projections/decide/decide.js';
+import type { AttrRequest, FsRequest } from '../projections/decide/fs-request.js';
+import { NAME_MAX_BYTES, nodeAt } from '../projections/decide/paths.js';
+import { childrenOf, type InodeView, liveCount, nodeOf } from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
-import type { Command, Replica } from '../projections/replica.js';
+import type { Replica } from '../projections/replica.js';
 import type { DirEntry, Fd, FileStat, FileSystemApi, FsStats } from './file-system-api.js';
 import { PrestagedContent, type SettlingContentStore } from './prestaged-content.js';
 import { WorkingCopy } from './working-copy.js';
 
 /** Files up to this size are stored inline in their `Write` event instead of as chunks. */
 export const INLINE_MAX_BYTES = 4096;
-const NAME_MAX_BYTES = 255;
-const PERMISSION_BITS = 0o7777;
 
 /** Where file content goes and comes from: chunked, sealed, durable in the home before `putFile` resolves. */
 export interface ContentStore extends SettlingContentStore {
@@ -29,7 +24,7 @@ export interface ContentStore extends SettlingContentStore {
   readRangeInto(extents: readonly Extent[], offset: number, target: Uint8Array): Promise<number>;
 }
 
-export interface EncryptedFileSystemOptions {
+export interface MountedNamespaceOptions {
   readonly readOnly?: boolean;
   /** Called after events were committed, so the caller can schedule a push to the store. */
   readonly onCommit?: () => void;
@@ -51,10 +46,12 @@ interface SharedCopy {
 }
 
 /**
- * The filesystem a mount serves: POSIX calls become commands against the namespace replica (signed events
- * in the op log), reads are served from the projection and the content store.
+ * A namespace as a mount serves it: what a POSIX call does to the tree is `decide`'s, committed against the
+ * namespace replica (signed events in the op log); this class keeps what only a mount has — the open-file
+ * table, the working copies of files being written and their content commits — and serves reads and stats
+ * from the projection and the content store.
  */
-export class EncryptedFileSystem implements FileSystemApi {
+export class MountedNamespace implements FileSystemApi {
   private readonly fds = new Map<Fd, OpenFile>();
   private nextFd = 1;
   private readonly copies = new Map<InodeId, SharedCopy>();
@@ -66,7 +63,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   constructor(
     private readonly replica: Replica<NamespaceState>,
     private readonly content: ContentStore,
-    private readonly options: EncryptedFileSystemOptions = {},
+    private readonly options: MountedNamespaceOptions = {},
   ) {
     this.now = options.now ?? Date.now;
   }
@@ -78,7 +75,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   // ---- reads -------------------------------------------------------------------------------------------
 
   async getattr(path: string): Promise<FileStat> {
-    return this.statOf(this.nodeAt(path));
+    return this.statOf(nodeAt(this.state, path));
   }
 
   async fgetattr(path: string, fd: Fd): Promise<FileStat> {
@@ -90,7 +87,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
-    const dir = this.nodeAt(path);
+    const dir = nodeAt(this.state, path);
     if (dir.kind !== 'dir') throw new TgfsError('NOT_DIR', `${path}: not a directory`);
     const out: DirEntry[] = [];
     for (const [name, inode] of childrenOf(this.state, dir.inode)) {
@@ -101,7 +98,7 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   async readlink(path: string): Promise<string> {
-    const node = this.nodeAt(path);
+    const node = nodeAt(this.state, path);
     if (node.kind !== 'symlink' || node.target === undefined) {
       throw new TgfsError('INVALID_ARGUMENT', `${path}: not a symbolic link`);
     }
@@ -121,19 +118,19 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   async getxattr(path: string, name: string): Promise<Buffer> {
-    const value = this.nodeAt(path).xattrs.get(name);
+    const value = nodeAt(this.state, path).xattrs.get(name);
     if (value === undefined) throw new TgfsError('NO_XATTR', `${path}: no attribute ${name}`);
     return Buffer.from(value);
   }
 
   async listxattr(path: string): Promise<string[]> {
-    return [...this.nodeAt(path).xattrs.keys()].sort();
+    return [...nodeAt(this.state, path).xattrs.keys()].sort();
   }
 
   // ---- files -------------------------------------------------------------------------------------------
 
   async open(path: string, flags: number): Promise<Fd> {
-    const node = this.nodeAt(path);
+    const node = nodeAt(this.state, path);
     const wantsWrite = (flags & 3) !== constants.O_RDONLY;
     if (wantsWrite) this.assertWritable(path);
     if (node.kind === 'dir' && wantsWrite) throw new TgfsError('IS_DIR', `${path}: is a directory`);
@@ -141,7 +138,8 @@ export class EncryptedFileSystem implements FileSystemApi {
   }
 
   async create(path: string, mode: number, uid: number, gid: number): Promise<Fd> {
-    const inode = await this.createEntry(path, { kind: 'file', mode, uid, gid });
+    const inode = newInodeId();
+    await this.change(path, { kind: 'create', path, inode, mode, uid, gid, nowMs: this.now() });
     return this.allocFd(inode, path);
   }
 
@@ -173,8 +171,8 @@ export class EncryptedFileSystem implements FileSystemApi {
 
   async truncate(path: string, sizeBytes: number): Promise<void> {
     this.assertWritable(path);
-    const node = this.nodeAt(path);
-    if (node.kind === 'dir') throw new TgfsError('IS_DIR', `${path}: is a directory`);
+    decide(this.state, { kind: 'truncate', path });
+    const node = nodeAt(this.state, path);
     // Only the bytes that survive the truncation are read: `cp` over a file whose old content is damaged
     // truncates it to 0 first, and that must work.
     const copy = await this.acquireCopy(node.inode, path, sizeBytes);
@@ -216,128 +214,58 @@ export class EncryptedFileSystem implements FileSystemApi {
   // ---- namespace changes -------------------------------------------------------------------------------
 
   async mkdir(path: string, mode: number, uid: number, gid: number): Promise<void> {
-    await this.createEntry(path, { kind: 'dir', mode, uid, gid });
+    await this.change(path, { kind: 'mkdir', path, inode: newInodeId(), mode, uid, gid, nowMs: this.now() });
   }
 
   async symlink(target: string, path: string, uid: number, gid: number): Promise<void> {
-    await this.createEntry(path, { kind: 'symlink', mode: 0o777, uid, gid, target });
-  }
-
-  /** A new file, directory or symlink at `path` (whose name must be free): one Create event. */
-  private async createEntry(
-    path: string,
-    entry: { kind: InodeKind; mode: number; uid: number; gid: number; target?: string },
-  ): Promise<InodeId> {
-    this.assertWritable(path);
-    const { parent, name } = this.freeName(path);
-    const inode = newInodeId();
-    const body: CreateBody = {
-      inode,
-      parent,
-      name,
-      kind: entry.kind,
-      mode: entry.mode & PERMISSION_BITS,
-      uid: entry.uid,
-      gid: entry.gid,
-      mtimeMs: this.now(),
+    await this.change(path, {
+      kind: 'symlink',
       path,
-      ...(entry.target === undefined ? {} : { target: entry.target }),
-    };
-    await this.commit([{ type: 'Create', body }, this.touchDir(parent, path, body.mtimeMs)]);
-    return inode;
+      target,
+      inode: newInodeId(),
+      uid,
+      gid,
+      nowMs: this.now(),
+    });
   }
 
-  /**
-   * A directory's mtime moves when an entry is added, removed or renamed in it, as POSIX says (`find -newer`,
-   * backup tools and `ls -lt` rely on it). It rides in the same commit as the change; a later explicit time
-   * (tar restoring a directory's mtime after its contents) sorts after it and wins.
-   */
-  private touchDir(dir: InodeId, childPath: string, mtimeMs: number = this.now()): Command {
-    return { type: 'SetAttr', body: { inode: dir, mtimeMs, path: splitPath(childPath).parentPath } };
-  }
-
-  async link(_existing: string, path: string): Promise<void> {
-    throw new TgfsError('NOT_PERMITTED', `${path}: hard links are not supported`);
+  async link(existing: string, path: string): Promise<void> {
+    decide(this.state, { kind: 'link', existing, path });
   }
 
   async unlink(path: string): Promise<void> {
-    this.assertWritable(path);
-    const node = this.nodeAt(path);
-    if (node.kind === 'dir') throw new TgfsError('IS_DIR', `${path}: is a directory`);
-    await this.commit([
-      { type: 'Delete', body: { inode: node.inode, path } },
-      this.touchDir(node.parent, path),
-    ]);
+    await this.change(path, { kind: 'unlink', path, nowMs: this.now() });
   }
 
   async rmdir(path: string): Promise<void> {
-    this.assertWritable(path);
-    const node = this.nodeAt(path);
-    if (node.kind !== 'dir') throw new TgfsError('NOT_DIR', `${path}: not a directory`);
-    if (node.inode === ROOT_INODE)
-      throw new TgfsError('ACCESS_DENIED', 'the root directory cannot be removed');
-    if (childrenOf(this.state, node.inode).length > 0)
-      throw new TgfsError('NOT_EMPTY', `${path}: directory not empty`);
-    await this.commit([
-      { type: 'Delete', body: { inode: node.inode, path } },
-      this.touchDir(node.parent, path),
-    ]);
+    await this.change(path, { kind: 'rmdir', path, nowMs: this.now() });
   }
 
   async rename(from: string, to: string): Promise<void> {
-    this.assertWritable(to);
-    const source = this.nodeAt(from);
-    if (source.inode === ROOT_INODE)
-      throw new TgfsError('INVALID_ARGUMENT', 'the root directory cannot be moved');
-    const { parentPath, name } = splitPath(to);
-    checkName(name, to);
-    const parent = this.nodeAt(parentPath);
-    if (parent.kind !== 'dir') throw new TgfsError('NOT_DIR', `${parentPath}: not a directory`);
-    if (source.kind === 'dir' && this.isSelfOrAncestor(source.inode, parent.inode)) {
-      throw new TgfsError('INVALID_ARGUMENT', `cannot move ${from} into itself (${to})`);
-    }
-    const commands: Command[] = [];
-    const existing = lookup(this.state, parent.inode, name);
-    if (existing === source.inode) return;
-    if (existing !== undefined) {
-      const target = nodeOf(this.state, existing)!;
-      if (target.kind === 'dir' && source.kind !== 'dir')
-        throw new TgfsError('IS_DIR', `${to}: is a directory`);
-      if (target.kind !== 'dir' && source.kind === 'dir')
-        throw new TgfsError('NOT_DIR', `${to}: not a directory`);
-      if (target.kind === 'dir' && childrenOf(this.state, target.inode).length > 0) {
-        throw new TgfsError('NOT_EMPTY', `${to}: directory not empty`);
-      }
-      commands.push({ type: 'Delete', body: { inode: existing, path: to } });
-    }
-    commands.push({ type: 'Move', body: { inode: source.inode, parent: parent.inode, name, path: to } });
-    const now = this.now();
-    commands.push(this.touchDir(parent.inode, to, now));
-    if (source.parent !== parent.inode) commands.push(this.touchDir(source.parent, from, now));
-    // One commit: the target's removal and the move land in one synced batch, as rename(2) is atomic.
-    await this.commit(commands);
+    await this.change(to, { kind: 'rename', from, to, nowMs: this.now() });
   }
 
   async chmod(path: string, mode: number): Promise<void> {
-    await this.setAttr(path, { mode: mode & PERMISSION_BITS });
+    await this.setAttr({ kind: 'chmod', path, mode });
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
-    await this.setAttr(path, { uid, gid });
+    await this.setAttr({ kind: 'chown', path, uid, gid });
   }
 
   async utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void> {
-    await this.setAttr(path, { atimeMs, mtimeMs });
+    await this.setAttr({ kind: 'utimens', path, atimeMs, mtimeMs });
   }
 
   async setxattr(path: string, name: string, value: Buffer): Promise<void> {
-    await this.setAttr(path, { xattrSet: { [name]: Uint8Array.from(value) } });
+    await this.setAttr({ kind: 'setxattr', path, name, value: Uint8Array.from(value) });
   }
 
   async removexattr(path: string, name: string): Promise<void> {
-    const node = this.nodeAt(path);
-    if (!node.xattrs.has(name)) throw new TgfsError('NO_XATTR', `${path}: no attribute ${name}`);
-    await this.setAttr(path, { xattrRemove: [name] });
+    const request: AttrRequest = { kind: 'removexattr', path, name };
+    // A missing file or attribute is the more specific answer, so it comes ahead of a read-only mount's EROFS.
+    if (this.options.readOnly) decide(this.state, request);
+    await this.setAttr(request);
   }
 
   /** Commits every dirty file: used on unmount. */
@@ -349,36 +277,28 @@ export class EncryptedFileSystem implements FileSystemApi {
 
   // ---- internals ---------------------------------------------------------------------------------------
 
-  private async setAttr(
-    path: string,
-    attrs: {
-      mode?: number;
-      uid?: number;
-      gid?: number;
-      atimeMs?: number;
-      mtimeMs?: number;
-      xattrSet?: Record<string, Uint8Array>;
-      xattrRemove?: string[];
-    },
-  ): Promise<void> {
+  private async setAttr(request: AttrRequest): Promise<void> {
+    const { path } = request;
     this.assertWritable(path);
-    const node = this.nodeAt(path);
+    const node = nodeAt(this.state, path);
     // Buffered writes first: otherwise their later Write event would carry a newer mtime than `touch -d`/`cp -p` set.
     const open = this.copies.get(node.inode);
     if (open?.copy.dirty) await this.commitContent(node.inode, path);
-    if (open !== undefined && attrs.mtimeMs !== undefined) open.copy.mtimeMs = attrs.mtimeMs;
-    await this.commit([{ type: 'SetAttr', body: { inode: node.inode, ...attrs, path } }]);
+    if (open !== undefined && request.kind === 'utimens') open.copy.mtimeMs = request.mtimeMs;
+    await this.change(path, request);
   }
 
   /**
    * Namespace changes (create, mkdir, rename, chmod, …) are written to the log without waiting for the disk,
    * as a local filesystem does: POSIX makes them durable at fsync/fsyncdir, and here also at the next close of
-   * a written file, whose synced Write carries every earlier event to disk with it. File content is always
-   * committed durably: a close or fsync that returned has its data in the home.
+   * a written file, whose synced Write carries every earlier event to disk with it. The request is decided
+   * inside the commit, against the state every earlier commit left: two creates of one name cannot both find
+   * it free.
    */
-  private async commit(commands: Command[], durable = false): Promise<void> {
-    await this.replica.commit(commands, { durable });
-    this.options.onCommit?.();
+  private async change(path: string, request: FsRequest): Promise<void> {
+    this.assertWritable(path);
+    const signed = await this.replica.commit((state) => decide(state, request), { durable: false });
+    if (signed.length > 0) this.options.onCommit?.();
   }
 
   /** Commits the inode's buffered writes as a durable Write event; resolves with whether there were any. */
@@ -402,7 +322,9 @@ export class EncryptedFileSystem implements FileSystemApi {
               mtimeMs,
               path,
             };
-      await this.commit([{ type: 'Write', body }], true);
+      // File content is always committed durably: a close or fsync that returned has its data in the home.
+      await this.replica.commit([{ type: 'Write', body }], { durable: true });
+      this.options.onCommit?.();
       copy.committedVersion = version;
       return true;
     });
@@ -523,34 +445,6 @@ export class EncryptedFileSystem implements FileSystemApi {
     return ino;
   }
 
-  private nodeAt(path: string): InodeView {
-    const inode = resolvePath(this.state, path);
-    const node = inode === undefined ? undefined : nodeOf(this.state, inode);
-    if (node === undefined) throw new TgfsError('NOT_FOUND', `${path}: no such file or directory`);
-    return node;
-  }
-
-  /** The parent directory and a name that is free in it, for a new entry at `path`. */
-  private freeName(path: string): { parent: InodeId; name: string } {
-    const { parentPath, name } = splitPath(path);
-    checkName(name, path);
-    const parent = this.nodeAt(parentPath);
-    if (parent.kind !== 'dir') throw new TgfsError('NOT_DIR', `${parentPath}: not a directory`);
-    if (lookup(this.state, parent.inode, name) !== undefined)
-      throw new TgfsError('EXISTS', `${path}: already exists`);
-    return { parent: parent.inode, name };
-  }
-
-  private isSelfOrAncestor(candidate: InodeId, of: InodeId): boolean {
-    let at: InodeId | undefined = of;
-    for (let guard = 0; at !== undefined && guard < 1_000_000; guard++) {
-      if (at === candidate) return true;
-      if (at === ROOT_INODE) return false;
-      at = nodeOf(this.state, at)?.parent;
-    }
-    return false;
-  }
-
   private allocFd(inode: InodeId, path: string): Fd {
     const fd = this.nextFd++;
     this.fds.set(fd, { inode, path, holdsCopy: false });
@@ -566,16 +460,4 @@ export class EncryptedFileSystem implements FileSystemApi {
   private assertWritable(path: string): void {
     if (this.options.readOnly) throw new TgfsError('READ_ONLY', `${path}: this mount is read-only`);
   }
-}
-
-function splitPath(path: string): { parentPath: string; name: string } {
-  const at = path.lastIndexOf('/');
-  return { parentPath: at <= 0 ? '/' : path.slice(0, at), name: path.slice(at + 1) };
-}
-
-function checkName(name: string, path: string): void {
-  if (name === '' || name === '.' || name === '..')
-    throw new TgfsError('INVALID_ARGUMENT', `${path}: invalid name`);
-  if (Buffer.byteLength(name) > NAME_MAX_BYTES)
-    throw new TgfsError('NAME_TOO_LONG', `${path}: name too long`);
 }

@@ -1,0 +1,51 @@
+import { TgfsError } from '../../errors.js';
+import { type InodeId, ROOT_INODE } from '../../events/types.js';
+import { type InodeView, nodeOf, resolvePath } from '../namespace/queries.js';
+import type { NamespaceState } from '../namespace/state.js';
+
+/** Linux's NAME_MAX: longer names would fail on any tool that copies them back to a local disk. */
+export const NAME_MAX_BYTES = 255;
+
+const utf8 = new TextEncoder();
+
+/** The live node shown at `path`, or NOT_FOUND. */
+export function nodeAt(state: NamespaceState, path: string): InodeView {
+  const inode = resolvePath(state, path);
+  const node = inode === undefined ? undefined : nodeOf(state, inode);
+  if (node === undefined) throw new TgfsError('NOT_FOUND', `${path}: no such file or directory`);
+  return node;
+}
+
+export function splitPath(path: string): { parentPath: string; name: string } {
+  const at = path.lastIndexOf('/');
+  return { parentPath: at <= 0 ? '/' : path.slice(0, at), name: path.slice(at + 1) };
+}
+
+/** Refuses a name no directory entry may have. */
+export function checkName(name: string, path: string): void {
+  if (name === '' || name === '.' || name === '..')
+    throw new TgfsError('INVALID_ARGUMENT', `${path}: invalid name`);
+  if (utf8.encode(name).length > NAME_MAX_BYTES)
+    throw new TgfsError('NAME_TOO_LONG', `${path}: name too long`);
+}
+
+/** The directory that is to hold a new name at `path` (the name checked, the parent a directory). */
+export function parentDirOf(state: NamespaceState, path: string): { parent: InodeView; name: string } {
+  const { parentPath, name } = splitPath(path);
+  checkName(name, path);
+  const parent = nodeAt(state, parentPath);
+  if (parent.kind !== 'dir') throw new TgfsError('NOT_DIR', `${parentPath}: not a directory`);
+  return { parent, name };
+}
+
+/** Whether `candidate` is `of` or one of its ancestors. */
+export function isSelfOrAncestor(state: NamespaceState, candidate: InodeId, of: InodeId): boolean {
+  let at: InodeId | undefined = of;
+  // The tree has no cycles (the move CRDT skips them); the guard only bounds a damaged state.
+  for (let guard = 0; at !== undefined && guard < 1_000_000; guard++) {
+    if (at === candidate) return true;
+    if (at === ROOT_INODE) return false;
+    at = nodeOf(state, at)?.parent;
+  }
+  return false;
+}

@@ -1,0 +1,309 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { OpLog } from '../../../src/events/op-log.js';
+import { generateMachineKeyPair } from '../../../src/events/signing.js';
+import {
+  INLINE_MAX_BYTES,
+  MountedNamespace,
+  type MountedNamespaceOptions,
+} from '../../../src/fs/mounted-namespace.js';
+import { nodeOf, resolvePath } from '../../../src/projections/namespace/queries.js';
+import type { NamespaceState } from '../../../src/projections/namespace/state.js';
+import { namespaceProjection } from '../../../src/projections/projection-specs.js';
+import { Replica } from '../../../src/projections/replica.js';
+import type { ChunkStore } from '../../../src/transport/content/chunk-store.js';
+import { MemoryMessageStore } from '../../../src/transport/store/memory-store.js';
+import { newKeys, TestHome } from '../transport/content/content-fixtures.js';
+
+const me = { id: randomUUID(), privateKey: generateMachineKeyPair().privateKey };
+const eventKey = randomBytes(32);
+
+/** One log append as the replica issued it: how many events, and whether it asked for the disk. */
+interface Append {
+  readonly events: number;
+  readonly sync: boolean;
+}
+
+/** A namespace on a real op log and a real chunk store in a temp dir, as a mount would serve it. */
+class Mounted {
+  readonly appends: Append[] = [];
+  private constructor(
+    readonly dir: string,
+    readonly home: TestHome,
+    readonly chunks: ChunkStore,
+    readonly log: OpLog,
+    readonly replica: Replica<NamespaceState>,
+    readonly fs: MountedNamespace,
+  ) {}
+
+  static async open(options: MountedNamespaceOptions = {}): Promise<Mounted> {
+    const dir = await mkdtemp(join(tmpdir(), 'tgfs-mounted-'));
+    const home = await TestHome.create();
+    const keys = newKeys();
+    const chunks = await home.openChunkStore(keys, new MemoryMessageStore());
+    const { log, replica } = await openReplica(dir, keys.ns);
+    const mounted = new Mounted(
+      dir,
+      home,
+      chunks,
+      log,
+      replica,
+      new MountedNamespace(replica, chunks, options),
+    );
+    mounted.recordAppends();
+    return mounted;
+  }
+
+  /** The same namespace after a restart: the log reopened and replayed, a fresh filesystem over it. */
+  async reopen(): Promise<MountedNamespace> {
+    this.replica.close();
+    await this.log.close();
+    const { log, replica } = await openReplica(this.dir, this.replica.ns);
+    Object.assign(this, { log, replica });
+    return new MountedNamespace(replica, this.chunks);
+  }
+
+  async close(): Promise<void> {
+    this.replica.close();
+    await this.log.close();
+    await this.chunks.close();
+    await this.home.dispose();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private recordAppends(): void {
+    const append = this.log.append.bind(this.log);
+    this.log.append = (entries, opts = {}) => {
+      this.appends.push({ events: entries.length, sync: opts.sync ?? true });
+      return append(entries, opts);
+    };
+  }
+}
+
+async function openReplica(dir: string, ns: string) {
+  const log = await OpLog.open(join(dir, 'log'));
+  const replica = await Replica.open(log, ns, eventKey, me, namespaceProjection);
+  return { log, replica };
+}
+
+let open: Mounted[] = [];
+afterEach(async () => {
+  for (const m of open) await m.close();
+  open = [];
+});
+
+async function mount(options: MountedNamespaceOptions = {}): Promise<Mounted> {
+  const m = await Mounted.open(options);
+  open.push(m);
+  return m;
+}
+
+async function writeFile(fs: MountedNamespace, path: string, bytes: Uint8Array): Promise<void> {
+  const fd = await fs.create(path, 0o644, 1000, 1000);
+  assert.equal(await fs.write(fd, Buffer.from(bytes), bytes.length, 0), bytes.length);
+  await fs.release(fd);
+}
+
+async function readFile(fs: MountedNamespace, path: string): Promise<Buffer> {
+  const fd = await fs.open(path, constants.O_RDONLY);
+  const { sizeBytes } = await fs.getattr(path);
+  const out = Buffer.alloc(sizeBytes + 10);
+  const n = await fs.read(fd, out, out.length, 0);
+  await fs.release(fd);
+  return out.subarray(0, n);
+}
+
+const code = (c: string) => ({ name: 'TgfsError', code: c });
+
+describe('MountedNamespace', () => {
+  test('a created and written file reads back, is listed with its stat, and survives a restart', async () => {
+    const m = await mount();
+    const small = Buffer.from('hello, namespace\n');
+    await m.fs.mkdir('/docs', 0o755, 1000, 1000);
+    await writeFile(m.fs, '/docs/hello.txt', small);
+    assert.deepEqual(await readFile(m.fs, '/docs/hello.txt'), small);
+    const [entry, ...rest] = await m.fs.readdir('/docs');
+    assert.deepEqual(rest, []);
+    assert.equal(entry?.name, 'hello.txt');
+    assert.equal(entry?.stat.sizeBytes, small.length);
+    assert.equal(entry?.stat.mode, constants.S_IFREG | 0o644);
+    assert.equal(entry?.stat.uid, 1000);
+    const after = await m.reopen();
+    assert.deepEqual(await readFile(after, '/docs/hello.txt'), small);
+  });
+
+  test('a file larger than the inline limit goes through the content store and reads back byte for byte', async () => {
+    const m = await mount();
+    const big = randomBytes(INLINE_MAX_BYTES * 25 + 123);
+    const fd = await m.fs.create('/big.bin', 0o600, 0, 0);
+    for (let at = 0; at < big.length; at += 4096) {
+      const piece = big.subarray(at, at + 4096);
+      await m.fs.write(fd, piece, piece.length, at);
+    }
+    await m.fs.release(fd);
+    const node = nodeOf(m.replica.state, resolvePath(m.replica.state, '/big.bin')!);
+    assert.equal(node?.inline, undefined);
+    assert.ok((node?.extents?.length ?? 0) > 0);
+    assert.deepEqual(await readFile(m.fs, '/big.bin'), big);
+    assert.deepEqual(await readFile(await m.reopen(), '/big.bin'), big);
+  });
+
+  test('a rename moves the content to the new name and replaces a file already there', async () => {
+    const m = await mount();
+    await writeFile(m.fs, '/a.txt', Buffer.from('A'));
+    await writeFile(m.fs, '/b.txt', Buffer.from('B'));
+    await m.fs.rename('/a.txt', '/b.txt');
+    await assert.rejects(m.fs.getattr('/a.txt'), code('NOT_FOUND'));
+    assert.deepEqual(await readFile(m.fs, '/b.txt'), Buffer.from('A'));
+    assert.deepEqual(
+      (await m.fs.readdir('/')).map((e) => e.name),
+      ['b.txt'],
+    );
+  });
+
+  test('an unlinked file is gone by name, and a handle opened before keeps reading it', async () => {
+    const m = await mount();
+    await writeFile(m.fs, '/gone.txt', Buffer.from('still here'));
+    const fd = await m.fs.open('/gone.txt', constants.O_RDONLY);
+    await m.fs.unlink('/gone.txt');
+    await assert.rejects(m.fs.getattr('/gone.txt'), code('NOT_FOUND'));
+    const out = Buffer.alloc(32);
+    assert.equal(out.subarray(0, await m.fs.read(fd, out, out.length, 0)).toString(), 'still here');
+    await m.fs.release(fd);
+  });
+
+  test('two concurrent creates of one name: one succeeds, the other fails with EXISTS', async () => {
+    const m = await mount();
+    const results = await Promise.allSettled([
+      m.fs.create('/race', 0o644, 0, 0),
+      m.fs.create('/race', 0o644, 0, 0),
+      m.fs.mkdir('/race', 0o755, 0, 0),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results.filter((r) => r.status === 'rejected')) {
+      assert.equal((r as PromiseRejectedResult).reason.code, 'EXISTS');
+    }
+    assert.deepEqual(
+      (await m.fs.readdir('/')).map((e) => e.name),
+      ['race'],
+    );
+  });
+
+  test('a read-only mount refuses every change with READ_ONLY and still serves reads', async () => {
+    const writable = await mount();
+    await writeFile(writable.fs, '/kept.txt', Buffer.from('kept'));
+    await writable.fs.setxattr('/kept.txt', 'user.tag', Buffer.from('x'));
+    const fs = new MountedNamespace(writable.replica, writable.chunks, { readOnly: true });
+    const refusals: Array<Promise<unknown>> = [
+      fs.create('/new', 0o644, 0, 0),
+      fs.mkdir('/dir', 0o755, 0, 0),
+      fs.symlink('kept.txt', '/link', 0, 0),
+      fs.unlink('/kept.txt'),
+      fs.rmdir('/'),
+      fs.rename('/kept.txt', '/moved.txt'),
+      fs.chmod('/kept.txt', 0o600),
+      fs.chown('/kept.txt', 1, 1),
+      fs.utimens('/kept.txt', 1, 1),
+      fs.setxattr('/kept.txt', 'user.a', Buffer.from('a')),
+      fs.removexattr('/kept.txt', 'user.tag'),
+      fs.truncate('/kept.txt', 0),
+      fs.open('/kept.txt', constants.O_WRONLY),
+      fs.open('/kept.txt', constants.O_RDWR),
+    ];
+    for (const refusal of refusals) await assert.rejects(refusal, code('READ_ONLY'));
+    // A missing attribute is the more specific answer, ahead of EROFS.
+    await assert.rejects(fs.removexattr('/kept.txt', 'user.none'), code('NO_XATTR'));
+    assert.deepEqual(await readFile(fs, '/kept.txt'), Buffer.from('kept'));
+    assert.deepEqual(await fs.listxattr('/kept.txt'), ['user.tag']);
+  });
+
+  test('writes are buffered until fsync, which returns only after the Write is synced to disk', async () => {
+    const m = await mount();
+    const fd = await m.fs.create('/durable.txt', 0o644, 0, 0);
+    assert.deepEqual(m.appends, [{ events: 2, sync: false }], 'the create waits for no disk');
+    await m.fs.write(fd, Buffer.from('important'), 9, 0);
+    assert.equal(m.appends.length, 1, 'a write is buffered in the open file');
+    await m.fs.fsync(fd);
+    assert.deepEqual(m.appends.slice(1), [
+      { events: 1, sync: false },
+      { events: 0, sync: true },
+    ]);
+    assert.equal(nodeOf(m.replica.state, resolvePath(m.replica.state, '/durable.txt')!)?.sizeBytes, 9);
+    await m.fs.release(fd);
+    assert.equal(m.appends.length, 3, 'a release after fsync has nothing left to commit');
+  });
+
+  test('fsync of a file without buffered writes, and fsyncdir, sync the metadata changes before them', async () => {
+    const m = await mount();
+    const fd = await m.fs.create('/meta.txt', 0o644, 0, 0);
+    await m.fs.chmod('/meta.txt', 0o600);
+    assert.ok(m.appends.every((a) => !a.sync));
+    await m.fs.fsync(fd);
+    assert.deepEqual(m.appends.at(-1), { events: 0, sync: true });
+    await m.fs.mkdir('/d', 0o755, 0, 0);
+    await m.fs.fsyncdir('/');
+    assert.deepEqual(m.appends.at(-1), { events: 0, sync: true });
+    await m.fs.release(fd);
+  });
+
+  test('utimens on a file with buffered writes commits them first, so the time it sets is the one kept', async () => {
+    const m = await mount();
+    const fd = await m.fs.create('/stamped.txt', 0o644, 0, 0);
+    await m.fs.write(fd, Buffer.from('abc'), 3, 0);
+    await m.fs.utimens('/stamped.txt', 1_000, 2_000);
+    assert.equal((await m.fs.getattr('/stamped.txt')).mtimeMs, 2_000);
+    await m.fs.release(fd);
+    assert.equal((await m.fs.getattr('/stamped.txt')).mtimeMs, 2_000);
+    assert.equal((await m.fs.getattr('/stamped.txt')).sizeBytes, 3);
+  });
+
+  test('a new entry moves its directory’s mtime to the mount’s clock', async () => {
+    const m = await mount({ now: () => 1_234_000 });
+    await m.fs.mkdir('/d', 0o755, 0, 0);
+    await m.fs.symlink('../x', '/d/l', 0, 0);
+    assert.equal((await m.fs.getattr('/d')).mtimeMs, 1_234_000);
+    assert.equal((await m.fs.getattr('/d/l')).mode, constants.S_IFLNK | 0o777);
+    assert.equal(await m.fs.readlink('/d/l'), '../x');
+  });
+
+  test('onCommit is called once per commit, and not for a rename onto itself', async () => {
+    let commits = 0;
+    const m = await mount({ onCommit: () => commits++ });
+    await writeFile(m.fs, '/f', Buffer.from('x'));
+    assert.equal(commits, 2, 'the create and the content');
+    await m.fs.rename('/f', '/f');
+    assert.equal(commits, 2);
+    await m.fs.rename('/f', '/g');
+    assert.equal(commits, 3);
+  });
+
+  test('POSIX errors from decide reach the caller unchanged', async () => {
+    const m = await mount();
+    await m.fs.mkdir('/d', 0o755, 0, 0);
+    await writeFile(m.fs, '/d/f', Buffer.from('x'));
+    await assert.rejects(m.fs.rmdir('/d'), code('NOT_EMPTY'));
+    await assert.rejects(m.fs.unlink('/d'), code('IS_DIR'));
+    await assert.rejects(m.fs.rename('/d', '/d/sub'), code('INVALID_ARGUMENT'));
+    await assert.rejects(m.fs.truncate('/d', 0), code('IS_DIR'));
+    await assert.rejects(m.fs.link('/d/f', '/h'), code('NOT_PERMITTED'));
+    await assert.rejects(m.fs.open('/d', constants.O_WRONLY), code('IS_DIR'));
+    await assert.rejects(m.fs.removexattr('/d/f', 'user.none'), code('NO_XATTR'));
+    await assert.rejects(m.fs.create(`/${'n'.repeat(256)}`, 0o644, 0, 0), code('NAME_TOO_LONG'));
+  });
+
+  test('extended attributes set, read, list and remove', async () => {
+    const m = await mount();
+    await writeFile(m.fs, '/x', Buffer.from(''));
+    await m.fs.setxattr('/x', 'user.b', Buffer.from('2'));
+    await m.fs.setxattr('/x', 'user.a', Buffer.from('1'));
+    assert.deepEqual(await m.fs.listxattr('/x'), ['user.a', 'user.b']);
+    assert.deepEqual(await m.fs.getxattr('/x', 'user.a'), Buffer.from('1'));
+    await m.fs.removexattr('/x', 'user.a');
+    await assert.rejects(m.fs.getxattr('/x', 'user.a'), code('NO_XATTR'));
+  });
+});
