@@ -3,8 +3,9 @@
  *
  * - big_writes,max_write=131072: without them the kernel sends 4 KiB writes (~49 MB/s through Node); 128 KiB
  *   pieces cost 32× fewer FUSE round trips.
- * - use_ino: FileStat.ino is stable across remounts, so git's index and tar's hard-link detection see the
- *   same st_ino after a remount instead of libfuse's per-session numbers.
+ * - use_ino: st_ino comes from FileStat.ino instead of libfuse's own numbering. Those numbers are handed out by
+ *   first sight in each mount session, so today they are NOT stable across remounts (the POSIX issue derives
+ *   them from the inode id); within a session they are, which tar's hard-link detection needs.
  * - default_permissions (a fuse-native named option, see fuse-adapter.ts): the kernel checks mode/uid/gid
  *   itself, so the filesystem never has to reimplement access(2); ACL denials still come back as EACCES.
  */

@@ -26,8 +26,6 @@ export interface ContentStore extends SettlingContentStore {
 
 export interface MountedNamespaceOptions {
   readonly readOnly?: boolean;
-  /** Called after events were committed, so the caller can schedule a push to the store. */
-  readonly onCommit?: () => void;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
 }
@@ -297,8 +295,7 @@ export class MountedNamespace implements FileSystemApi {
    */
   private async change(path: string, request: FsRequest): Promise<void> {
     this.assertWritable(path);
-    const signed = await this.replica.commit((state) => decide(state, request), { durable: false });
-    if (signed.length > 0) this.options.onCommit?.();
+    await this.replica.commit((state) => decide(state, request), { durable: false });
   }
 
   /** Commits the inode's buffered writes as a durable Write event; resolves with whether there were any. */
@@ -324,7 +321,6 @@ export class MountedNamespace implements FileSystemApi {
             };
       // File content is always committed durably: a close or fsync that returned has its data in the home.
       await this.replica.commit([{ type: 'Write', body }], { durable: true });
-      this.options.onCommit?.();
       copy.committedVersion = version;
       return true;
     });

@@ -8,13 +8,13 @@ import { CLUSTER_NS } from '../events/types.js';
 import { Replica } from '../projections/replica.js';
 import { listPages } from '../transport/store/list-pages.js';
 import type { MessageStore, StoredMessage } from '../transport/store/message-store.js';
-import { openMessageStore } from '../transport/store/open-store.js';
 import type { StoreSpec } from '../transport/store/store-spec.js';
 import { findManifest } from '../transport/sync/cluster-manifest.js';
 import { readManifestDirectory } from '../transport/sync/manifest-directory.js';
 import { missingSince, newestSnapshot, readSnapshot } from '../transport/sync/snapshot.js';
 import type { PullReport, SyncProgress } from '../transport/sync/sync-engine.js';
 import { exists, initHome } from './home.js';
+import { openStoreStack } from './store-stack.js';
 import { openSync } from './sync-service.js';
 
 export interface RebuildReport {
@@ -43,7 +43,9 @@ export async function rebuildHome(
   },
 ): Promise<RebuildReport> {
   await assertEmptyHome(paths);
-  const probe = await openMessageStore(opts.store, { homeRoot: paths.root });
+  // One connection for the whole rebuild: the new home adopts it.
+  const stack = openStoreStack(opts.store, { homeRoot: paths.root });
+  const probe = stack.store;
   try {
     const manifest = await findManifest(probe);
     if (manifest === undefined) {
@@ -70,6 +72,7 @@ export async function rebuildHome(
       store: opts.store,
       password: opts.password,
       kdf: manifest.kdf,
+      stack,
     });
     try {
       const sync = await openSync(home, {
@@ -104,7 +107,7 @@ export async function rebuildHome(
       await home.close();
     }
   } finally {
-    await probe.close();
+    await stack.close();
   }
 }
 
