@@ -35,6 +35,7 @@ export type TgfsErrorCode =
   | 'NOT_PERMITTED'
   | 'INVALID_ARGUMENT'
   | 'NAME_TOO_LONG'
+  | 'FILE_TOO_BIG'
   | 'NO_XATTR'
   | 'NOT_SUPPORTED'
   | 'CHUNK_AUTH_FAILED'

@@ -11,6 +11,7 @@ export const ERRNO = {
   EBADF: 9,
   EACCES: 13,
   EEXIST: 17,
+  EFBIG: 27,
   EXDEV: 18,
   ENOTDIR: 20,
   EISDIR: 21,
@@ -36,6 +37,7 @@ const TABLE: Partial<Record<TgfsErrorCode, number>> = {
   NOT_PERMITTED: ERRNO.EPERM,
   INVALID_ARGUMENT: ERRNO.EINVAL,
   NAME_TOO_LONG: ERRNO.ENAMETOOLONG,
+  FILE_TOO_BIG: ERRNO.EFBIG,
   // Linux spells ENOATTR as ENODATA; getfattr prints "No such attribute" for it.
   NO_XATTR: ERRNO.ENODATA,
   // Tools fall back on EOPNOTSUPP (cp -p: POSIX ACL → chmod); EPERM would make them fail.

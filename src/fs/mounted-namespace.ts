@@ -3,7 +3,7 @@ import { newInodeId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import type { Extent, InodeId, WriteBody } from '../events/types.js';
 import { ROOT_INODE } from '../events/types.js';
-import { PERMISSION_BITS } from '../projections/decide/attrs.js';
+import { isOwnerId, PERMISSION_BITS } from '../projections/decide/attrs.js';
 import { decide } from '../projections/decide/decide.js';
 import type { AttrRequest, FsRequest } from '../projections/decide/fs-request.js';
 import { NAME_MAX_BYTES, nodeAt } from '../projections/decide/paths.js';
@@ -26,6 +26,12 @@ export interface ContentStore extends SettlingContentStore {
 
 export interface MountedNamespaceOptions {
   readonly readOnly?: boolean;
+  /**
+   * Shown for a uid or gid no file can have: earlier versions stored chown's "-1" (leave unchanged), which made
+   * such files impossible to chown back or remove. They were all made by the mounting user, whom this names
+   * (default: this process's ids); a chown by their owner or root then stores a valid id for good.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
   readonly log?: (line: string) => void;
   readonly now?: () => number;
 }
@@ -57,6 +63,7 @@ export class MountedNamespace implements FileSystemApi {
   private readonly commitChains = new Map<InodeId, Promise<unknown>>();
   private readonly inos = new Map<InodeId, number>([[ROOT_INODE, 1]]);
   private readonly now: () => number;
+  private readonly owner: { readonly uid: number; readonly gid: number };
 
   constructor(
     private readonly replica: Replica<NamespaceState>,
@@ -64,6 +71,7 @@ export class MountedNamespace implements FileSystemApi {
     private readonly options: MountedNamespaceOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.owner = options.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   }
 
   private get state(): NamespaceState {
@@ -419,17 +427,26 @@ export class MountedNamespace implements FileSystemApi {
         : node.kind === 'symlink'
           ? Buffer.byteLength(node.target ?? '')
           : node.sizeBytes;
+    const mtimeMs = open !== undefined ? open.copy.mtimeMs : node.mtimeMs;
     return {
       mode: typeBits | (node.mode & PERMISSION_BITS),
-      uid: node.uid,
-      gid: node.gid,
+      uid: isOwnerId(node.uid) ? node.uid : this.owner.uid,
+      gid: isOwnerId(node.gid) ? node.gid : this.owner.gid,
       sizeBytes: node.kind === 'dir' ? 4096 : sizeBytes,
       atimeMs: node.atimeMs,
-      mtimeMs: open !== undefined ? open.copy.mtimeMs : node.mtimeMs,
-      ctimeMs: node.ctimeMs,
-      nlink: node.kind === 'dir' ? 2 : 1,
+      mtimeMs,
+      // A buffered truncate or write changes the inode now, not when it is committed.
+      ctimeMs: open?.copy.dirty === true ? Math.max(node.ctimeMs, mtimeMs) : node.ctimeMs,
+      // A directory is linked from its parent, from its own ".", and from each subdirectory's "..".
+      nlink: node.kind === 'dir' ? 2 + this.subdirectoryCount(node.inode) : 1,
       ino: this.inoOf(node.inode),
     };
+  }
+
+  private subdirectoryCount(dir: InodeId): number {
+    let n = 0;
+    for (const [, child] of childrenOf(this.state, dir)) if (nodeOf(this.state, child)?.kind === 'dir') n++;
+    return n;
   }
 
   private inoOf(inode: InodeId): number {

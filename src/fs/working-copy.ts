@@ -1,3 +1,13 @@
+import { constants } from 'node:buffer';
+import { TgfsError } from '../errors.js';
+
+/**
+ * The largest file a mount can hold while the whole file is buffered here: Node's own Buffer limit (4 GiB on
+ * Node 20). Past it, writes and truncates fail with EFBIG, as on a filesystem with a maximum file size, instead
+ * of a RangeError (EIO). The bounded-memory work (issue 11) lifts it.
+ */
+export const MAX_FILE_BYTES = constants.MAX_LENGTH;
+
 /**
  * The bytes of one file while it is open for writing: writes land here and become one `Write` event on
  * flush/fsync/release, so a `cp` of a large file costs one event, not one per 128 KiB FUSE call.
@@ -68,9 +78,16 @@ export class WorkingCopy {
 
   private ensureCapacity(bytes: number): void {
     if (bytes <= this.buffer.length) return;
+    if (bytes > MAX_FILE_BYTES) {
+      throw new TgfsError(
+        'FILE_TOO_BIG',
+        `a file of ${bytes} bytes is over the maximum of ${MAX_FILE_BYTES}`,
+      );
+    }
     // Doubling keeps a sequential write of n bytes at O(n) copying in total.
     let capacity = this.buffer.length;
     while (capacity < bytes) capacity *= 2;
+    capacity = Math.min(capacity, MAX_FILE_BYTES);
     const next = Buffer.allocUnsafe(capacity);
     this.buffer.copy(next, 0, 0, this.length);
     this.buffer = next;

@@ -10,6 +10,14 @@ export const PERMISSION_BITS = 0o7777;
 
 type AttrChange = Omit<SetAttrBody, 'inode' | 'path'>;
 
+/**
+ * A uid or gid a file can have: 0 to 2^32 - 2. The kernel passes "unchanged" as (uid_t)-1, which arrives as
+ * 4294967295 (or -1); earlier versions stored it, and stat must not show such a value (see MountedNamespace).
+ */
+export function isOwnerId(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < 0xffffffff;
+}
+
 /** chmod, chown, utimens, setxattr, removexattr: one SetAttr on the node at the path. */
 export function decideAttrs(state: NamespaceState, request: AttrRequest): Command[] {
   const node = nodeAt(state, request.path);
@@ -18,9 +26,15 @@ export function decideAttrs(state: NamespaceState, request: AttrRequest): Comman
     case 'chmod':
       change = { mode: request.mode & PERMISSION_BITS };
       break;
-    case 'chown':
-      change = { uid: request.uid, gid: request.gid };
+    case 'chown': {
+      // -1 means "leave this id as it is" (chgrp sends it for the uid): it must never be stored.
+      change = {
+        ...(isOwnerId(request.uid) ? { uid: request.uid } : {}),
+        ...(isOwnerId(request.gid) ? { gid: request.gid } : {}),
+      };
+      if (change.uid === undefined && change.gid === undefined) return [];
       break;
+    }
     case 'utimens':
       change = { atimeMs: request.atimeMs, mtimeMs: request.mtimeMs };
       break;

@@ -8,12 +8,24 @@ export const NAME_MAX_BYTES = 255;
 
 const utf8 = new TextEncoder();
 
-/** The live node shown at `path`, or NOT_FOUND. */
+/** Linux's PATH_MAX, terminating NUL included. */
+export const PATH_MAX_BYTES = 4096;
+
+/**
+ * The live node shown at `path`, or NOT_FOUND — or NAME_TOO_LONG when the path could never name anything, as a
+ * local filesystem answers (the kernel asks FUSE to look such names up rather than refusing them itself).
+ */
 export function nodeAt(state: NamespaceState, path: string): InodeView {
   const inode = resolvePath(state, path);
   const node = inode === undefined ? undefined : nodeOf(state, inode);
-  if (node === undefined) throw new TgfsError('NOT_FOUND', `${path}: no such file or directory`);
-  return node;
+  if (node !== undefined) return node;
+  if (
+    utf8.encode(path).length >= PATH_MAX_BYTES ||
+    path.split('/').some((segment) => utf8.encode(segment).length > NAME_MAX_BYTES)
+  ) {
+    throw new TgfsError('NAME_TOO_LONG', `${path}: file name too long`);
+  }
+  throw new TgfsError('NOT_FOUND', `${path}: no such file or directory`);
 }
 
 export function splitPath(path: string): { parentPath: string; name: string } {

@@ -12,6 +12,7 @@ import {
   MountedNamespace,
   type MountedNamespaceOptions,
 } from '../../../src/fs/mounted-namespace.js';
+import { MAX_FILE_BYTES } from '../../../src/fs/working-copy.js';
 import { nodeOf, resolvePath } from '../../../src/projections/namespace/queries.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
 import { namespaceProjection } from '../../../src/projections/projection-specs.js';
@@ -296,6 +297,61 @@ describe('MountedNamespace', () => {
     await assert.rejects(m.fs.open('/d', constants.O_WRONLY), code('IS_DIR'));
     await assert.rejects(m.fs.removexattr('/d/f', 'user.none'), code('NO_XATTR'));
     await assert.rejects(m.fs.create(`/${'n'.repeat(256)}`, 0o644, 0, 0), code('NAME_TOO_LONG'));
+  });
+
+  test('chown with -1 keeps that id; a file an earlier version stored with -1 shows its owner and can be fixed', async () => {
+    const m = await mount({ owner: { uid: 1234, gid: 5678 } });
+    await writeFile(m.fs, '/f', Buffer.from('x'));
+    await m.fs.chown('/f', 0xffffffff, 42);
+    let st = await m.fs.getattr('/f');
+    assert.deepEqual([st.uid, st.gid], [1000, 42], 'chgrp leaves the owner alone');
+    // What `chgrp` did before this fix: the "unchanged" id was stored as it came.
+    const inode = resolvePath(m.replica.state, '/f')!;
+    await m.replica.commit([{ type: 'SetAttr', body: { inode, uid: 0xffffffff, gid: 0xffffffff } }]);
+    st = await m.fs.getattr('/f');
+    assert.deepEqual([st.uid, st.gid], [1234, 5678], 'shown as the mounting user, never as 4294967295');
+    await m.fs.chown('/f', 0, 0xffffffff);
+    st = await m.fs.getattr('/f');
+    assert.deepEqual([st.uid, st.gid], [0, 5678]);
+    await m.fs.unlink('/f');
+  });
+
+  test('a directory’s nlink is 2 plus its subdirectories', async () => {
+    const m = await mount();
+    await m.fs.mkdir('/d', 0o755, 0, 0);
+    assert.equal((await m.fs.getattr('/d')).nlink, 2);
+    await m.fs.mkdir('/d/a', 0o755, 0, 0);
+    await m.fs.mkdir('/d/b', 0o755, 0, 0);
+    await writeFile(m.fs, '/d/file', Buffer.from('x'));
+    assert.equal((await m.fs.getattr('/d')).nlink, 4);
+    assert.equal((await m.fs.getattr('/d/file')).nlink, 1);
+    await m.fs.rmdir('/d/a');
+    assert.equal((await m.fs.getattr('/d')).nlink, 3);
+  });
+
+  test('a truncate past the maximum file size is FILE_TOO_BIG and leaves the file as it was', async () => {
+    const m = await mount();
+    await writeFile(m.fs, '/f', Buffer.from('keep me'));
+    await assert.rejects(m.fs.truncate('/f', MAX_FILE_BYTES + 1), code('FILE_TOO_BIG'));
+    const fd = await m.fs.open('/f', constants.O_RDWR);
+    await assert.rejects(m.fs.ftruncate(fd, 999_999_999_999_999), code('FILE_TOO_BIG'));
+    await m.fs.release(fd);
+    assert.deepEqual(await readFile(m.fs, '/f'), Buffer.from('keep me'));
+  });
+
+  test('ftruncate changes ctime at once, before the content is committed', async () => {
+    // ctime comes from the events' HLC (this machine's clock); the truncate is stamped a minute later.
+    let clock = Date.now();
+    const m = await mount({ now: () => clock });
+    await writeFile(m.fs, '/f', Buffer.from('0123456789'));
+    const before = (await m.fs.getattr('/f')).ctimeMs;
+    clock = Math.max(clock, before) + 60_000;
+    const fd = await m.fs.open('/f', constants.O_RDWR);
+    await m.fs.ftruncate(fd, 3);
+    const during = await m.fs.fgetattr('/f', fd);
+    assert.equal(during.sizeBytes, 3);
+    assert.ok(during.ctimeMs > before, `ctime ${during.ctimeMs} moved past ${before}`);
+    await m.fs.release(fd);
   });
 
   test('extended attributes set, read, list and remove', async () => {

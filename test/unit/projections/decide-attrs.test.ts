@@ -20,6 +20,25 @@ describe('decide: chmod, chown, utimens, setxattr, removexattr', () => {
     ]);
   });
 
+  test('chown with -1 for an id leaves that id alone (chgrp, chown user:), and -1 for both emits nothing', () => {
+    const { state } = standardTree();
+    assert.deepEqual(when(state, { kind: 'chown', path: '/docs', uid: 0xffffffff, gid: 8 }), [
+      { type: 'SetAttr', body: { inode: DOCS, gid: 8, path: '/docs' } },
+    ]);
+    assert.deepEqual(when(state, { kind: 'chown', path: '/docs', uid: 7, gid: -1 }), [
+      { type: 'SetAttr', body: { inode: DOCS, uid: 7, path: '/docs' } },
+    ]);
+    assert.deepEqual(when(state, { kind: 'chown', path: '/docs', uid: -1, gid: 0xffffffff }), []);
+  });
+
+  test('a path with a component over 255 bytes is NAME_TOO_LONG, not NOT_FOUND', () => {
+    const { state } = standardTree();
+    refused(state, { kind: 'chmod', path: `/docs/${'a'.repeat(256)}`, mode: 0o644 }, 'NAME_TOO_LONG');
+    refused(state, { kind: 'chmod', path: `/${'é'.repeat(128)}`, mode: 0o644 }, 'NAME_TOO_LONG');
+    refused(state, { kind: 'chmod', path: `/${'a'.repeat(255)}`, mode: 0o644 }, 'NOT_FOUND');
+    refused(state, { kind: 'chmod', path: `/${'d/'.repeat(2048)}x`, mode: 0o644 }, 'NAME_TOO_LONG');
+  });
+
   test('utimens emits one SetAttr of both times', () => {
     const { state } = standardTree();
     assert.deepEqual(when(state, { kind: 'utimens', path: '/', atimeMs: 10, mtimeMs: 20 }), [

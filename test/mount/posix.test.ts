@@ -1,0 +1,56 @@
+/**
+ * POSIX answers a local filesystem gives, checked through real programs on a real mount (issue 11's first
+ * part): chgrp and `chown user:` leave the other id alone, directory link counts, over-long names, and sizes
+ * past the maximum file size.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { mountSuite, q, sh, shOk } from './harness/index.js';
+
+describe('POSIX answers on a mount', () => {
+  const suite = mountSuite({ name: 'posix', namespace: 'posix' });
+  const m = (path = '') => `${suite.mountpoint}/${path}`;
+
+  before(() => suite.start());
+
+  test('chgrp and chown with an empty owner leave the other id alone, and the file can still be removed', async () => {
+    const f = m('owned.txt');
+    await shOk(`printf x > ${q(f)} && chown 123:456 ${q(f)}`);
+    await shOk(`chgrp 789 ${q(f)}`);
+    assert.equal((await shOk(`stat -c %u:%g ${q(f)}`)).trim(), '123:789');
+    await shOk(`chown 321 ${q(f)}`);
+    assert.equal((await shOk(`stat -c %u:%g ${q(f)}`)).trim(), '321:789');
+    await shOk(`chown :0 ${q(f)} && chown 0 ${q(f)}`);
+    assert.equal((await shOk(`stat -c %u:%g ${q(f)}`)).trim(), '0:0');
+    await shOk(`rm ${q(f)}`);
+  });
+
+  test('a directory’s link count is 2 plus its subdirectories, as find and ls expect', async () => {
+    await shOk(
+      `mkdir -p ${q(m('tree/a'))} ${q(m('tree/b'))} ${q(m('tree/c'))} && touch ${q(m('tree/file'))}`,
+    );
+    assert.equal((await shOk(`stat -c %h ${q(m('tree'))}`)).trim(), '5');
+    await shOk(`rmdir ${q(m('tree/c'))}`);
+    assert.equal((await shOk(`stat -c %h ${q(m('tree'))}`)).trim(), '4');
+  });
+
+  test('a name over 255 bytes is "File name too long", for lookup and create alike', async () => {
+    const long = m('x'.repeat(256));
+    const looked = await sh(`stat ${q(long)}`);
+    assert.notEqual(looked.code, 0);
+    assert.match(looked.stderr, /File name too long/);
+    const made = await sh(`touch ${q(long)}`);
+    assert.notEqual(made.code, 0);
+    assert.match(made.stderr, /File name too long/);
+    await shOk(`touch ${q(m('y'.repeat(255)))} && rm ${q(m('y'.repeat(255)))}`);
+  });
+
+  test('truncate past the maximum file size is "File too large" and the file keeps its bytes', async () => {
+    const f = m('big.txt');
+    await shOk(`printf 'still here' > ${q(f)}`);
+    const r = await sh(`truncate -s 999999999999999 ${q(f)}`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /File too large/);
+    assert.equal(await shOk(`cat ${q(f)}`), 'still here');
+  });
+});
