@@ -18,7 +18,8 @@ import type { NamespaceState } from '../../../src/projections/namespace/state.js
 import { policyStream } from '../../../src/projections/policy/policy-stream.js';
 import { refusalKey } from '../../../src/projections/policy/refusals.js';
 import { clusterProjection, namespaceProjection } from '../../../src/projections/projection-specs.js';
-import { type Command, Replica } from '../../../src/projections/replica.js';
+import { Replica } from '../../../src/projections/replica.js';
+import { mkdir } from '../sync/sync-fixtures.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -31,22 +32,6 @@ const clusterKey = randomBytes(32);
 const machine = () => ({ id: randomUUID(), privateKey: generateMachineKeyPair().privateKey });
 const master = machine();
 const replicaMachine = machine();
-
-function mkdir(name: string): Command {
-  return {
-    type: 'Create',
-    body: {
-      inode: randomBytes(16).toString('hex'),
-      parent: ROOT_INODE,
-      name,
-      kind: 'dir',
-      mode: 0o755,
-      uid: 0,
-      gid: 0,
-      mtimeMs: 1,
-    },
-  };
-}
 
 /** A writer outside any replica: what a modified client holding the password signs. */
 function writerFor(
