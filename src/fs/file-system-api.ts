@@ -21,6 +21,8 @@ export interface FsStats {
   readonly blockSize: number;
   readonly blocks: number;
   readonly blocksFree: number;
+  /** Free to an unprivileged user (what `df` shows as available). */
+  readonly blocksAvailable: number;
   readonly files: number;
   readonly filesFree: number;
   readonly nameMax: number;

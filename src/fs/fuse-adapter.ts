@@ -207,7 +207,7 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
             frsize: s.blockSize,
             blocks: clampUint32(s.blocks),
             bfree: clampUint32(s.blocksFree),
-            bavail: clampUint32(s.blocksFree),
+            bavail: clampUint32(s.blocksAvailable),
             files: clampUint32(s.files),
             ffree: clampUint32(s.filesFree),
             favail: clampUint32(s.filesFree),

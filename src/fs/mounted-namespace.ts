@@ -32,9 +32,28 @@ export interface MountedNamespaceOptions {
    * (default: this process's ids); a chown by their owner or root then stores a valid id for good.
    */
   readonly owner?: { readonly uid: number; readonly gid: number };
+  /**
+   * The space `df` reports: where the home keeps the log, staging and cache, since that is what fills up
+   * first whatever the store. Without it, fixed figures.
+   */
+  readonly space?: () => Promise<DiskSpace>;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
 }
+
+export interface DiskSpace {
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly blocksFree: number;
+  readonly blocksAvailable: number;
+}
+
+const UNKNOWN_SPACE: DiskSpace = {
+  blockSize: 4096,
+  blocks: 2 ** 32 - 1,
+  blocksFree: 2 ** 31,
+  blocksAvailable: 2 ** 31,
+};
 
 interface OpenFile {
   readonly inode: InodeId;
@@ -113,10 +132,20 @@ export class MountedNamespace implements FileSystemApi {
 
   async statfs(): Promise<FsStats> {
     const files = liveCount(this.state);
+    const space = await (this.options.space?.() ?? Promise.resolve(UNKNOWN_SPACE));
+    // The kernel's statfs carries 32-bit block counts here: larger disks are described in larger blocks.
+    let { blockSize, blocks, blocksFree, blocksAvailable } = space;
+    while (blocks > 0xffffffff) {
+      blockSize *= 2;
+      blocks = Math.floor(blocks / 2);
+      blocksFree = Math.floor(blocksFree / 2);
+      blocksAvailable = Math.floor(blocksAvailable / 2);
+    }
     return {
-      blockSize: 4096,
-      blocks: 2 ** 32,
-      blocksFree: 2 ** 31,
+      blockSize,
+      blocks,
+      blocksFree,
+      blocksAvailable,
       files: files + 2 ** 24,
       filesFree: 2 ** 24,
       nameMax: NAME_MAX_BYTES,

@@ -11,6 +11,8 @@ export interface MountRequest {
   readonly mountpoint: string;
   readonly readOnly?: boolean;
   readonly debug?: boolean;
+  /** Lets other users (and root services) in; the kernel still checks mode, uid and gid. */
+  readonly allowOther?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -42,6 +44,7 @@ export async function startMountSession(home: UnlockedHome, request: MountReques
     const mounted = await mountFileSystem(opened.fs, mountpoint, {
       readOnly: opened.readOnly,
       debug: request.debug === true,
+      allowOther: request.allowOther === true,
       log,
     });
     sync = await startSyncService(home, opened, { log });

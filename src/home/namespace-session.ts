@@ -1,7 +1,8 @@
+import { statfs } from 'node:fs/promises';
 import { newNamespaceId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import { type NamespaceId, ROOT_INODE } from '../events/types.js';
-import { MountedNamespace } from '../fs/mounted-namespace.js';
+import { type DiskSpace, MountedNamespace } from '../fs/mounted-namespace.js';
 import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
 import type { NamespaceInfo } from '../projections/cluster/state.js';
 import { nodeOf } from '../projections/namespace/queries.js';
@@ -97,6 +98,7 @@ export async function openNamespaceSession(
   );
   const fs = new MountedNamespace(replica, chunks, {
     readOnly,
+    space: () => diskSpaceOf(home.paths.root),
     ...(opts.log ? { log: opts.log } : {}),
   });
   return {
@@ -122,4 +124,10 @@ export async function openNamespaceSession(
       await workers.close();
     },
   };
+}
+
+/** The free space of the filesystem holding the home (its log, staging and cache): what a full disk stops. */
+async function diskSpaceOf(dir: string): Promise<DiskSpace> {
+  const s = await statfs(dir);
+  return { blockSize: s.bsize, blocks: s.blocks, blocksFree: s.bfree, blocksAvailable: s.bavail };
 }

@@ -45,6 +45,22 @@ describe('POSIX answers on a mount', () => {
     await shOk(`touch ${q(m('y'.repeat(255)))} && rm ${q(m('y'.repeat(255)))}`);
   });
 
+  test('df shows the size and free space of the filesystem holding the home, not fixed figures', async () => {
+    const figures = async (dir: string) =>
+      (await shOk(`df -B1 --output=size,avail ${q(dir)} | tail -1`)).trim().split(/\s+/).map(Number);
+    const [mountSize, mountAvail] = await figures(m());
+    const [homeSize, homeAvail] = await figures(suite.home);
+    assert.equal(mountSize, homeSize);
+    assert.ok(Math.abs(mountAvail! - homeAvail!) <= homeSize! * 0.01, `${mountAvail} vs ${homeAvail}`);
+  });
+
+  test('without --allow-other another user is kept out of the mount entirely', async () => {
+    await shOk(`chmod 755 ${q(suite.root)} && chmod 777 ${q(m())}`);
+    const r = await sh(`setpriv --reuid=65534 --regid=65534 --clear-groups ls ${q(m())}`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Permission denied/);
+  });
+
   test('truncate past the maximum file size is "File too large" and the file keeps its bytes', async () => {
     const f = m('big.txt');
     await shOk(`printf 'still here' > ${q(f)}`);
@@ -52,5 +68,36 @@ describe('POSIX answers on a mount', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /File too large/);
     assert.equal(await shOk(`cat ${q(f)}`), 'still here');
+  });
+});
+
+describe('a mount with --allow-other', () => {
+  const suite = mountSuite({ name: 'allow-other', namespace: 'shared' });
+  const m = (path = '') => `${suite.mountpoint}/${path}`;
+  const asNobody = (cmd: string) => sh(`setpriv --reuid=65534 --regid=65534 --clear-groups ${cmd}`);
+
+  before(async () => {
+    await suite.start(['--allow-other']);
+    // mkdtemp made the suite's root 0700: let the other user walk down to the mount point.
+    await shOk(`chmod 755 ${q(suite.root)}`);
+  });
+
+  test('lets other users in, and the kernel checks their rights from mode, uid and gid', async () => {
+    await shOk(`mkdir ${q(m('open'))} && chmod 777 ${q(m('open'))} && printf mine > ${q(m('mine.txt'))}`);
+    await shOk(
+      `chmod 644 ${q(m('mine.txt'))} && printf secret > ${q(m('secret.txt'))} && chmod 600 ${q(m('secret.txt'))}`,
+    );
+    const read = await asNobody(`cat ${q(m('mine.txt'))}`);
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(read.stdout, 'mine');
+    const denied = await asNobody(`cat ${q(m('secret.txt'))}`);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /Permission denied/);
+    const overwrite = await asNobody(`sh -c 'printf x > ${m('mine.txt')}'`);
+    assert.notEqual(overwrite.code, 0);
+    assert.match(overwrite.stderr, /Permission denied/);
+    const made = await asNobody(`sh -c 'printf new > ${m('open/by-nobody.txt')}'`);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(await shOk(`cat ${q(m('open/by-nobody.txt'))}`), 'new');
   });
 });

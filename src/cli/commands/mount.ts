@@ -27,6 +27,10 @@ export class MountCommand extends TgfsCommand {
   daemon = Option.Boolean('--daemon,-d', false, { description: 'Detach once the mount is ready' });
   readOnly = Option.Boolean('--read-only', false, { description: 'Mount read-only' });
   debug = Option.Boolean('--debug', false, { description: 'Log every FUSE call' });
+  allowOther = Option.Boolean('--allow-other', false, {
+    description:
+      'Let users other than the mounting one in (non-root needs user_allow_other in /etc/fuse.conf)',
+  });
   mountpoint = Option.String({ required: true });
 
   async run(): Promise<number> {
@@ -42,6 +46,7 @@ export class MountCommand extends TgfsCommand {
         mountpoint,
         readOnly: this.readOnly,
         debug: this.debug,
+        allowOther: this.allowOther,
         log,
         ...(this.namespace === undefined ? {} : { namespace: this.namespace }),
       });
