@@ -7,7 +7,13 @@ import { isOwnerId, PERMISSION_BITS } from '../projections/decide/attrs.js';
 import { decide } from '../projections/decide/decide.js';
 import type { AttrRequest, FsRequest } from '../projections/decide/fs-request.js';
 import { NAME_MAX_BYTES, nodeAt } from '../projections/decide/paths.js';
-import { childrenOf, type InodeView, liveCount, nodeOf } from '../projections/namespace/queries.js';
+import {
+  childrenOf,
+  type InodeView,
+  liveCount,
+  nodeOf,
+  subdirectoryCount,
+} from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
 import type { Replica } from '../projections/replica.js';
 import type { DirEntry, Fd, FileStat, FileSystemApi, FsStats } from './file-system-api.js';
@@ -467,15 +473,9 @@ export class MountedNamespace implements FileSystemApi {
       // A buffered truncate or write changes the inode now, not when it is committed.
       ctimeMs: open?.copy.dirty === true ? Math.max(node.ctimeMs, mtimeMs) : node.ctimeMs,
       // A directory is linked from its parent, from its own ".", and from each subdirectory's "..".
-      nlink: node.kind === 'dir' ? 2 + this.subdirectoryCount(node.inode) : 1,
+      nlink: node.kind === 'dir' ? 2 + subdirectoryCount(this.state, node.inode) : 1,
       ino: this.inoOf(node.inode),
     };
-  }
-
-  private subdirectoryCount(dir: InodeId): number {
-    let n = 0;
-    for (const [, child] of childrenOf(this.state, dir)) if (nodeOf(this.state, child)?.kind === 'dir') n++;
-    return n;
   }
 
   private inoOf(inode: InodeId): number {

@@ -45,6 +45,19 @@ export function lookup(state: NamespaceState, parent: InodeId, name: string): In
 
 /** Children of `dir` under their shown names, sorted by name (UTF-16 code units). A fresh array. */
 export function childrenOf(state: NamespaceState, dir: InodeId): Array<[name: string, inode: InodeId]> {
+  return sortedChildren(state, dir).slice();
+}
+
+/** How many children of `dir` are directories: its link count is 2 plus this. No copy, no view per child. */
+export function subdirectoryCount(state: NamespaceState, dir: InodeId): number {
+  let n = 0;
+  for (const [, child] of sortedChildren(state, dir))
+    if (state.attrs.get(child)?.created?.value.kind === 'dir') n++;
+  return n;
+}
+
+/** The directory index's cached listing, computed on first use after a change; callers must not modify it. */
+function sortedChildren(state: NamespaceState, dir: InodeId): ReadonlyArray<[name: string, inode: InodeId]> {
   const index = state.dirs.get(dir);
   if (index === undefined) return [];
   if (index.sorted === undefined) {
@@ -55,7 +68,7 @@ export function childrenOf(state: NamespaceState, dir: InodeId): Array<[name: st
     out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     index.sorted = out;
   }
-  return index.sorted.slice();
+  return index.sorted;
 }
 
 /** True for root and for created nodes whose ancestors are created and reach root (not trash). */

@@ -1,4 +1,4 @@
-import { chunkAad, KEY_EPOCH, packAad } from '../../crypto/contexts.js';
+import { chunkAad } from '../../crypto/contexts.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import { TgfsError } from '../../errors.js';
 
@@ -6,8 +6,6 @@ import { TgfsError } from '../../errors.js';
  * Sealing of content objects. The associated data binds the format version, namespace, object type, object id
  * and key epoch, so a sealed chunk or pack header cannot be replayed under another id, namespace or type.
  */
-
-export { chunkAad, KEY_EPOCH, packAad };
 
 export function sealChunk(dataKey: Uint8Array, ns: string, chunkId: string, plaintext: Uint8Array): Buffer {
   return seal(dataKey, plaintext, chunkAad(ns, chunkId));

@@ -1,8 +1,8 @@
 import { randomFillSync, randomInt } from 'node:crypto';
+import { packAad } from '../../crypto/contexts.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import { TgfsError } from '../../errors.js';
 import { isChunkId } from './chunk-id.js';
-import { packAad } from './content-seal.js';
 
 /**
  * A pack: many sealed chunks in one store message, so thousands of small files cost a handful of messages.
