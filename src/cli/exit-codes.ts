@@ -15,6 +15,7 @@ export const EXIT = {
   storeUnavailable: 7,
   mountFailed: 8,
   loginRequired: 9,
+  notPermitted: 10,
   crash: 70,
 } as const;
 
@@ -37,6 +38,11 @@ export function exitCodeOf(code: TgfsErrorCode): number {
     case 'TELEGRAM_LOGIN_REQUIRED':
     case 'TELEGRAM_LOGIN_FAILED':
       return EXIT.loginRequired;
+    case 'NOT_ADMIN':
+    case 'NOT_ADMITTED':
+    case 'NOT_OWNER':
+    case 'REMOVED':
+      return EXIT.notPermitted;
     case 'MOUNTPOINT_INVALID':
     case 'MOUNT_FAILED':
       return EXIT.mountFailed;

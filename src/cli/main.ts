@@ -1,4 +1,12 @@
 import { Builtins, Cli } from 'clipanion';
+import { ClusterAdmitCommand } from './commands/cluster-admit.js';
+import { ClusterCreateCommand } from './commands/cluster-create.js';
+import { ClusterInviteCommand } from './commands/cluster-invite.js';
+import { ClusterJoinCommand } from './commands/cluster-join.js';
+import { ClusterMembersCommand } from './commands/cluster-members.js';
+import { ClusterPromoteCommand } from './commands/cluster-promote.js';
+import { ClusterRemoveCommand } from './commands/cluster-remove.js';
+import { ClusterStatusCommand } from './commands/cluster-status.js';
 import { MachineInitCommand } from './commands/machine-init.js';
 import { MachineShowCommand } from './commands/machine-show.js';
 import { MountCommand } from './commands/mount.js';
@@ -26,6 +34,14 @@ cli.register(SyncStatusCommand);
 cli.register(SyncNowCommand);
 cli.register(SyncHistoryCommand);
 cli.register(RebuildCommand);
+cli.register(ClusterCreateCommand);
+cli.register(ClusterInviteCommand);
+cli.register(ClusterJoinCommand);
+cli.register(ClusterAdmitCommand);
+cli.register(ClusterMembersCommand);
+cli.register(ClusterStatusCommand);
+cli.register(ClusterRemoveCommand);
+cli.register(ClusterPromoteCommand);
 cli.register(TelegramLoginCommand);
 
 const code = await cli.run(process.argv.slice(2));

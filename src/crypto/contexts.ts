@@ -60,5 +60,18 @@ export const MACHINE_KEY_AAD = bytes('tgfs:v1:machine-private-key');
 /** Prefixed to an event's payload before signing: an event signature is never valid for anything else. */
 export const EVENT_SIGNATURE_TAG = bytes('tgcryptfs/event/v1\0');
 
+/** Hashed with a public key into the machine id (see ids.ts). */
+export const MACHINE_ID_TAG = bytes('tgcryptfs/machine-id/v1\0');
+
+/** Hashed with the creator's machine id and a nonce into a namespace id (see ids.ts). */
+export const NAMESPACE_ID_TAG = bytes('tgcryptfs/namespace-id/v1\0');
+
+/** Prefixed to an invitation before its issuer signs it, and to the binding its redeemer signs. */
+export const INVITATION_TAG = bytes('tgcryptfs/invitation/v1\0');
+export const INVITATION_REDEEM_TAG = bytes('tgcryptfs/invitation-redeem/v1\0');
+
+/** HKDF label of the key that proves knowledge of the password when a rebuilt machine admits itself. */
+export const SELF_ADMISSION_LABEL = 'tgcryptfs/v1/self-admission';
+
 /** Starts the namespace state hash the convergence tests compare. */
 export const NAMESPACE_STATE_HASH_TAG = 'tgcryptfs/namespace-state/v1\n';

@@ -1,6 +1,12 @@
 import { Encoder } from 'cbor-x';
 import { TgfsError } from '../errors.js';
-import { EVENT_TYPES, type EventBodies, type EventType, SCHEMA_VERSION, type TgfsEvent } from './types.js';
+import {
+  EVENT_TYPES,
+  type EventBodies,
+  type EventType,
+  READABLE_SCHEMA_VERSIONS,
+  type TgfsEvent,
+} from './types.js';
 
 /**
  * Event payloads and stored records as CBOR (docs: design.md, "Events").
@@ -151,6 +157,26 @@ function record(value: unknown, fields: readonly FieldSpec[], path: string): Rec
   return out;
 }
 
+const role = oneOf('master', 'replica', 'node');
+const boolean: Check = (v, p) => {
+  if (typeof v !== 'boolean') throw malformed(p, 'true or false', v);
+  return v;
+};
+const invitation: Check = (v, p) =>
+  record(
+    v,
+    [
+      req('issuer', machineId),
+      req('invitePublicKey', bytesOf(32)),
+      req('role', role),
+      req('admin', boolean),
+      req('expiresAtMs', uint),
+      req('issuerSignature', bytesOf(SIGNATURE_BYTES)),
+      req('redeemSignature', bytesOf(SIGNATURE_BYTES)),
+    ],
+    p,
+  );
+
 const extent: Check = (v, p) => record(v, [req('chunkId', nonEmptyText), req('lengthBytes', uint)], p);
 
 const BODY_FIELDS: { readonly [K in EventType]: readonly FieldSpec[] } = {
@@ -194,12 +220,30 @@ const BODY_FIELDS: { readonly [K in EventType]: readonly FieldSpec[] } = {
     req('conflict', oneOf('last-write-wins', 'manual', 'merge')),
     req('master', machineId),
     req('createdAtMs', milliseconds),
+    opt('nonce', bytesOf(16)),
   ],
   MachineJoined: [
     req('machine', machineId),
     req('name', text),
     req('publicKey', bytesOf(32)),
     req('createdAtMs', milliseconds),
+    opt('role', role),
+    opt('invitation', invitation),
+    opt('selfAdmission', bytesOf(32)),
+  ],
+  ClusterCreated: [
+    req('cluster', nonEmptyText),
+    req('createdAtMs', milliseconds),
+    opt('adopted', arrayOf(machineId)),
+  ],
+  MachineAdmitted: [req('machine', machineId), req('publicKey', bytesOf(32))],
+  MachineRemoved: [req('machine', machineId), req('cutoff', sortedMapOf(hex32, uint))],
+  MachineReplaced: [req('machine', machineId), req('cutoff', sortedMapOf(hex32, uint))],
+  MasterChanged: [
+    req('namespace', hex32),
+    req('master', machineId),
+    req('outgoingUpTo', uint),
+    req('incomingAfter', uint),
   ],
 };
 
@@ -231,13 +275,14 @@ const ENVELOPE_FIELDS: readonly FieldSpec[] = [
 function normalise(value: unknown): TgfsEvent {
   if (!isMap(value)) throw malformed('event', 'a map', value);
   const v = value['v'];
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v !== SCHEMA_VERSION) {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && !READABLE_SCHEMA_VERSIONS.includes(v)) {
     throw new TgfsError(
       'EVENT_SCHEMA_UNKNOWN',
-      `event schema version ${v} is unknown to this version (knows 1)`,
+      `event schema version ${v} is unknown to this version (knows ${READABLE_SCHEMA_VERSIONS.join(', ')})`,
     );
   }
-  if (v !== SCHEMA_VERSION) throw malformed('v', `schema version ${SCHEMA_VERSION}`, v);
+  if (typeof v !== 'number' || !READABLE_SCHEMA_VERSIONS.includes(v))
+    throw malformed('v', `a schema version (${READABLE_SCHEMA_VERSIONS.join(', ')})`, v);
   const envelope = record(value, ENVELOPE_FIELDS, 'event');
   const type = envelope['type'] as EventType;
   const body = record(envelope['body'], BODY_FIELDS[type], 'body');

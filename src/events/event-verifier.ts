@@ -1,8 +1,10 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { machineIdFits } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
 import { eventId } from './event-id.js';
+import { compareHlc } from './hlc.js';
 import { verifySignature } from './signing.js';
-import type { EventId, MachineId, NamespaceId, SignedEvent } from './types.js';
+import type { EventId, Hlc, MachineId, NamespaceId, SignedEvent } from './types.js';
 
 /** What the verifier needs to know about events already accepted (the op log, or memory in tests). */
 export interface VerifyContext {
@@ -11,15 +13,16 @@ export interface VerifyContext {
   /** Id of the accepted event at this position of the author's chain in `ns`. */
   idAt(ns: NamespaceId, author: MachineId, seq: number): EventId | undefined;
   /** The last accepted event of the author's chain in `ns`. */
-  headOf(ns: NamespaceId, author: MachineId): { seq: number; id: EventId } | undefined;
+  headOf(ns: NamespaceId, author: MachineId): { seq: number; id: EventId; hlc?: Hlc } | undefined;
 }
 
 /**
  * Decides whether a signed event (from openRecord or signEvent) may enter the log: 'new' to append it,
  * 'duplicate' when exactly this event is already there. Anything else throws, naming the event:
- * EVENT_UNKNOWN_AUTHOR, EVENT_SIGNATURE_INVALID, HASH_CHAIN_FORK (the author signed two different events for
- * one position, or the chain does not link), HASH_CHAIN_GAP (earlier events of the chain are missing; the
- * caller may retry once they arrive).
+ * EVENT_UNKNOWN_AUTHOR, EVENT_SIGNATURE_INVALID, MACHINE_KEY_CONFLICT (a self-introduction whose key is not
+ * the one the machine id is bound to), HASH_CHAIN_FORK (the author signed two different events for one
+ * position, or the chain does not link), EVENT_BACKDATED (the HLC goes back along the author's chain),
+ * HASH_CHAIN_GAP (earlier events of the chain are missing; the caller may retry once they arrive).
  *
  * The signature is checked before anything else is believed, duplicates included: a damaged copy of a known
  * event is reported, not waved through.
@@ -32,9 +35,20 @@ export function verifyEvent(se: SignedEvent, ctx: VerifyContext): 'new' | 'dupli
   }
 
   let key = ctx.publicKeyOf(e.author);
-  // A machine introduces itself: its own MachineJoined is checked against the key it carries. Whether the
-  // newcomer is admitted is the membership projection's decision, not the verifier's.
-  if (key === undefined && e.type === 'MachineJoined' && e.body.machine === e.author) key = e.body.publicKey;
+  // A machine introduces itself: its own MachineJoined is checked against the key it carries, and that key
+  // must be the one its id is derived from (a legacy random id: the one it was first accepted with). Whether
+  // the newcomer is admitted is the membership projection's decision, not the verifier's.
+  if (e.type === 'MachineJoined' && e.body.machine === e.author) {
+    const fits = machineIdFits(e.author, e.body.publicKey);
+    const rebinds = key !== undefined && !sameBytes(key, e.body.publicKey);
+    if (fits === false || (fits === 'legacy' && rebinds)) {
+      throw new TgfsError(
+        'MACHINE_KEY_CONFLICT',
+        `${where}: introduces machine ${e.author} with a key that is not bound to it (a forged identity)`,
+      );
+    }
+    key = e.body.publicKey;
+  }
   if (key === undefined)
     throw new TgfsError('EVENT_UNKNOWN_AUTHOR', `${where}: no key known for this author`);
   if (!verifySignature(se, key)) {
@@ -72,7 +86,17 @@ export function verifyEvent(se: SignedEvent, ctx: VerifyContext): 'new' | 'dupli
   if (prev !== head.id) {
     throw new TgfsError('HASH_CHAIN_FORK', `${where}: prev ${prev ?? 'null'} is not the head ${head.id}`);
   }
+  if (head.hlc !== undefined && compareHlc(e.hlc, head.hlc) <= 0) {
+    throw new TgfsError(
+      'EVENT_BACKDATED',
+      `${where}: stamped ${new Date(e.hlc.wallMs).toISOString()}, not after the author's previous event (${new Date(head.hlc.wallMs).toISOString()})`,
+    );
+  }
   return 'new';
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** A VerifyContext in memory: for tests, and for the sync engine to check a batch before it touches the log. */
@@ -80,6 +104,7 @@ export class MemoryVerifyContext implements VerifyContext {
   readonly #keys = new Map<MachineId, Uint8Array>();
   /** `${ns}/${author}` → ids by seq - 1. */
   readonly #chains = new Map<string, EventId[]>();
+  readonly #headHlc = new Map<string, Hlc>();
 
   addMachine(machine: MachineId, publicKey: Uint8Array): void {
     this.#keys.set(machine, publicKey);
@@ -93,10 +118,13 @@ export class MemoryVerifyContext implements VerifyContext {
     return this.#chains.get(`${ns}/${author}`)?.[seq - 1];
   }
 
-  headOf(ns: NamespaceId, author: MachineId): { seq: number; id: EventId } | undefined {
-    const chain = this.#chains.get(`${ns}/${author}`);
+  headOf(ns: NamespaceId, author: MachineId): { seq: number; id: EventId; hlc?: Hlc } | undefined {
+    const key = `${ns}/${author}`;
+    const chain = this.#chains.get(key);
     const id = chain?.[chain.length - 1];
-    return chain === undefined || id === undefined ? undefined : { seq: chain.length, id };
+    const hlc = this.#headHlc.get(key);
+    if (chain === undefined || id === undefined) return undefined;
+    return hlc === undefined ? { seq: chain.length, id } : { seq: chain.length, id, hlc };
   }
 
   /** Records an event verifyEvent called 'new'; a self-introduction also registers the machine's key. */
@@ -109,6 +137,7 @@ export class MemoryVerifyContext implements VerifyContext {
     }
     chain.push(se.id);
     this.#chains.set(key, chain);
+    this.#headHlc.set(key, e.hlc);
     if (e.type === 'MachineJoined' && e.body.machine === e.author && !this.#keys.has(e.author)) {
       this.#keys.set(e.author, e.body.publicKey);
     }

@@ -40,6 +40,8 @@ export interface PendingEntry {
 export interface ChainHead {
   readonly seq: number;
   readonly id: EventId;
+  /** The head event's HLC, so the next link can be checked not to go back in time; absent in old homes. */
+  readonly hlc?: Hlc;
 }
 
 type Bytes = Uint8Array;
@@ -169,7 +171,7 @@ export class OpLog {
       if (e.pending) batch.put(`${e.ns}/${ok}`, utf8(e.id), { sublevel: this.pending });
       const hk = `${e.ns}/${e.author}`;
       const h = heads.get(hk);
-      if (h === undefined || e.seq > h.seq) heads.set(hk, { seq: e.seq, id: e.id });
+      if (h === undefined || e.seq > h.seq) heads.set(hk, { seq: e.seq, id: e.id, hlc: e.hlc });
       return true;
     });
     if (heads.size > 0) {
@@ -323,11 +325,12 @@ function utf8(s: string): Uint8Array {
 function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }
+/** `seq:id:wallMs:counter`; homes written before heads carried the HLC hold `seq:id`. */
 function encodeHead(h: ChainHead): Uint8Array {
-  return utf8(`${h.seq}:${h.id}`);
+  return utf8(h.hlc === undefined ? `${h.seq}:${h.id}` : `${h.seq}:${h.id}:${h.hlc.wallMs}:${h.hlc.counter}`);
 }
 function decodeHead(b: Uint8Array): ChainHead {
-  const s = fromUtf8(b);
-  const at = s.indexOf(':');
-  return { seq: Number(s.slice(0, at)), id: s.slice(at + 1) };
+  const [seq, id, wallMs, counter] = fromUtf8(b).split(':');
+  const head = { seq: Number(seq), id: id! };
+  return wallMs === undefined ? head : { ...head, hlc: { wallMs: Number(wallMs), counter: Number(counter) } };
 }

@@ -127,3 +127,14 @@ export function verifySignature(se: SignedEvent, publicKeyRaw: Uint8Array): bool
   const key = publicKeyObject(publicKeyRaw);
   return key !== null && verify(null, signable(se.payload), key, se.signature);
 }
+
+/** Signs `message` (already domain-tagged by the caller) with a machine's or a one-time Ed25519 key. */
+export function signBytes(message: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, message, privateKeyObject(privateKey)));
+}
+
+export function verifyBytes(message: Uint8Array, signature: Uint8Array, publicKeyRaw: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES) return false;
+  const key = publicKeyObject(publicKeyRaw);
+  return key !== null && verify(null, message, key, signature);
+}

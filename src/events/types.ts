@@ -3,9 +3,16 @@
  * Pure: no I/O. Byte strings are Uint8Array; ids are lower-case hex strings.
  */
 
-export const SCHEMA_VERSION = 1 as const;
+/**
+ * The schema this build writes. Version 2 added the trust events (ClusterCreated, MachineAdmitted,
+ * MachineRemoved, MachineReplaced, MasterChanged) and optional fields of MachineJoined and NamespaceCreated; version 1 events
+ * decode unchanged. A build that knows only 1 holds version 2 events (EVENT_SCHEMA_UNKNOWN) until upgraded.
+ */
+export const SCHEMA_VERSION = 2 as const;
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+export type SchemaVersion = 1 | 2;
 
-/** UUID v4, lower case. */
+/** A lower-case UUID: version 8, derived from the machine's public key (src/crypto/ids.ts); v4 for legacy. */
 export type MachineId = string;
 /** 16 random bytes as 32 hex chars; the cluster namespace has a fixed id. */
 export type NamespaceId = string;
@@ -88,6 +95,7 @@ export interface SetAttrBody {
 }
 
 export interface NamespaceCreatedBody {
+  /** The hash of the author's id and `nonce` (src/crypto/ids.ts); random in legacy events without a nonce. */
   readonly namespace: NamespaceId;
   readonly name: string;
   readonly mode: NamespaceMode;
@@ -95,14 +103,86 @@ export interface NamespaceCreatedBody {
   /** The writer of a master-replica namespace; the creator otherwise. */
   readonly master: MachineId;
   readonly createdAtMs: number;
+  /** 16 random bytes proving the author created `namespace`. */
+  readonly nonce?: Uint8Array;
+}
+
+/** The seed's cluster roles: what a machine is for. Admin rights are separate (`admin` of an invitation). */
+export type MachineRole = 'master' | 'replica' | 'node';
+
+/**
+ * An invitation as its redeemer presents it: the issuer's signed offer (role, admin right, expiry, and the
+ * public half of a one-time key whose secret half travelled in the token) and the redeemer's signature, made
+ * with that one-time key, over its own id and key. Copying it into another join proves nothing.
+ */
+export interface InvitationProof {
+  readonly issuer: MachineId;
+  readonly invitePublicKey: Uint8Array;
+  readonly role: MachineRole;
+  readonly admin: boolean;
+  readonly expiresAtMs: number;
+  readonly issuerSignature: Uint8Array;
+  readonly redeemSignature: Uint8Array;
 }
 
 export interface MachineJoinedBody {
+  /** Must be the event's author: a machine introduces only itself. */
   readonly machine: MachineId;
   readonly name: string;
-  /** Raw 32-byte Ed25519 public key. */
+  /** Raw 32-byte Ed25519 public key; the machine id is derived from it. */
   readonly publicKey: Uint8Array;
   readonly createdAtMs: number;
+  readonly role?: MachineRole;
+  /** Admission by an admin's invitation; without it (or `selfAdmission`) the join waits for `cluster admit`. */
+  readonly invitation?: InvitationProof;
+  /** A rebuilt machine admitting itself: an HMAC of its id and key under a subkey of the current password. */
+  readonly selfAdmission?: Uint8Array;
+}
+
+/** The genesis of a cluster: its author is the first admin, and every home pins it. */
+export interface ClusterCreatedBody {
+  readonly cluster: string;
+  readonly createdAtMs: number;
+  /** Machines that joined a cluster made before admission existed, admitted as they were. */
+  readonly adopted?: readonly MachineId[];
+}
+
+/** An admin accepts a pending join: the machine with exactly this key. */
+export interface MachineAdmittedBody {
+  readonly machine: MachineId;
+  readonly publicKey: Uint8Array;
+}
+
+/**
+ * An admin removes a machine. `cutoff` is, per namespace, the last seq of the machine's chain the admin had
+ * seen: those events keep counting, every later one is refused everywhere (an HLC could be backdated, a seq
+ * cannot).
+ */
+export interface MachineRemovedBody {
+  readonly machine: MachineId;
+  readonly cutoff: Readonly<Record<NamespaceId, number>>;
+}
+
+/**
+ * A rebuilt machine, admitted by its proof of the password, takes over a lost machine: the lost one is removed
+ * (with a cutoff as for MachineRemoved) and its admin right, standalone namespaces and master roles pass to the
+ * author. The password is the recovery path, so this is open to any holder of it, and audited as such.
+ */
+export interface MachineReplacedBody {
+  readonly machine: MachineId;
+  readonly cutoff: Readonly<Record<NamespaceId, number>>;
+}
+
+/**
+ * An admin moves a master-replica namespace's master role (`cluster promote`). Seqs, not times, bound the two
+ * terms: the outgoing master's events up to `outgoingUpTo` keep counting, the incoming one's count after
+ * `incomingAfter` (both as the admin had seen them), so history stays and a deposed master cannot backdate.
+ */
+export interface MasterChangedBody {
+  readonly namespace: NamespaceId;
+  readonly master: MachineId;
+  readonly outgoingUpTo: number;
+  readonly incomingAfter: number;
 }
 
 export interface EventBodies {
@@ -113,6 +193,11 @@ export interface EventBodies {
   SetAttr: SetAttrBody;
   NamespaceCreated: NamespaceCreatedBody;
   MachineJoined: MachineJoinedBody;
+  ClusterCreated: ClusterCreatedBody;
+  MachineAdmitted: MachineAdmittedBody;
+  MachineRemoved: MachineRemovedBody;
+  MachineReplaced: MachineReplacedBody;
+  MasterChanged: MasterChangedBody;
 }
 
 export type EventType = keyof EventBodies;
@@ -124,10 +209,15 @@ export const EVENT_TYPES: readonly EventType[] = [
   'SetAttr',
   'NamespaceCreated',
   'MachineJoined',
+  'ClusterCreated',
+  'MachineAdmitted',
+  'MachineRemoved',
+  'MachineReplaced',
+  'MasterChanged',
 ];
 
 interface EnvelopeFields {
-  readonly v: typeof SCHEMA_VERSION;
+  readonly v: SchemaVersion;
   readonly ns: NamespaceId;
   readonly author: MachineId;
   /** 1, 2, … per author and namespace. */

@@ -33,6 +33,10 @@ const TABLE: Partial<Record<TgfsErrorCode, number>> = {
   NOT_DIR: ERRNO.ENOTDIR,
   IS_DIR: ERRNO.EISDIR,
   READ_ONLY: ERRNO.EROFS,
+  // The policy refused this machine: a permission question, not a fault.
+  NOT_OWNER: ERRNO.EACCES,
+  NOT_ADMITTED: ERRNO.EACCES,
+  REMOVED: ERRNO.EACCES,
   ACCESS_DENIED: ERRNO.EACCES,
   NOT_PERMITTED: ERRNO.EPERM,
   INVALID_ARGUMENT: ERRNO.EINVAL,

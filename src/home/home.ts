@@ -3,18 +3,19 @@ import { join } from 'node:path';
 import { decode, encode } from 'cbor-x';
 import { type Config, readConfig, writeConfig } from '../config/config.js';
 import type { HomePaths } from '../config/home-paths.js';
-import { MACHINE_KEY_AAD } from '../crypto/contexts.js';
-import { newMachineId } from '../crypto/ids.js';
+import { MACHINE_KEY_AAD, SELF_ADMISSION_LABEL } from '../crypto/contexts.js';
+import { machineIdOf } from '../crypto/ids.js';
 import { deriveMasterKey, type KdfParams, newSalt } from '../crypto/kdf.js';
 import { keyCheckValue, matchesKeyCheck } from '../crypto/key-check.js';
-import { homeKey, namespaceKeys } from '../crypto/subkeys.js';
+import { deriveSubkey, homeKey, namespaceKeys } from '../crypto/subkeys.js';
 import { open, seal } from '../crypto/xchacha.js';
 import { TgfsError } from '../errors.js';
 import { OpLog } from '../events/op-log.js';
 import { generateMachineKeyPair } from '../events/signing.js';
 import { CLUSTER_NS, type MachineId, type NamespaceId } from '../events/types.js';
-import type { ClusterState } from '../projections/cluster/state.js';
-import { clusterProjection } from '../projections/projection-specs.js';
+import { selfAdmissionProof } from '../projections/cluster/admission.js';
+import type { ClusterState, ClusterTrust } from '../projections/cluster/state.js';
+import { clusterProjectionFor } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
 import { type ChunkIndexDb, ChunkStore } from '../transport/content/chunk-store.js';
 import type { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js';
@@ -22,6 +23,7 @@ import type { MessageStore } from '../transport/store/message-store.js';
 import type { OpenStoreOptions } from '../transport/store/open-store.js';
 import { formatStoreSpec, type StoreSpec } from '../transport/store/store-spec.js';
 import { type ClusterManifest, findManifest, writeManifest } from '../transport/sync/cluster-manifest.js';
+import { type InvitationToken, invitationProofFor, parseInvitation } from './membership.js';
 import { type FloodWaitListener, openStoreStack, type StoreStack } from './store-stack.js';
 
 /** This machine, as its home knows it. */
@@ -50,8 +52,21 @@ export interface UnlockedHome {
   onFloodWait(listener: FloodWaitListener): () => void;
   /** Opens a namespace's content store as this home lays it out (cache dir, index, cache budget). */
   openChunkStore(ns: NamespaceId, store: MessageStore, workers?: ChunkWorkerPool): Promise<ChunkStore>;
+  /** The creator of the cluster this home belongs to, once known (see ClusterTrust). */
+  pinnedCreator(): MachineId | undefined;
+  /** Records the cluster's creator; later ClusterCreated events by anyone else never count here. */
+  pinCreator(creator: MachineId): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How a new machine joins an existing cluster (see docs/security.md, "Admission"). */
+export type JoinRequest =
+  /** With an admin's invitation token: admitted at once. */
+  | { readonly invitation: string }
+  /** A rebuilt machine proving the password: admitted at once, recorded as a self-admission. */
+  | { readonly selfAdmit: true }
+  /** A pending request an admin accepts with `cluster admit`. */
+  | Record<string, never>;
 
 export function storeOptionsOf(paths: HomePaths, config: Config): OpenStoreOptions {
   const t = config.telegram;
@@ -75,8 +90,19 @@ export function storeSpecOf(config: Config): StoreSpec {
  */
 export async function initHome(
   paths: HomePaths,
-  opts: { name: string; store: StoreSpec; password: string; kdf: KdfParams; stack?: StoreStack },
+  opts: {
+    name: string;
+    store: StoreSpec;
+    password: string;
+    kdf: KdfParams;
+    stack?: StoreStack;
+    /** The id of the cluster a new store gets (default `default`). */
+    cluster?: string;
+    join?: JoinRequest;
+  },
 ): Promise<UnlockedHome> {
+  const token: InvitationToken | undefined =
+    opts.join !== undefined && 'invitation' in opts.join ? parseInvitation(opts.join.invitation) : undefined;
   if (await exists(paths.config)) {
     throw new TgfsError(
       'HOME_ALREADY_INITIALISED',
@@ -92,6 +118,13 @@ export async function initHome(
   try {
     let manifest = await findManifest(store);
     let masterKey: Uint8Array;
+    const creating = manifest === undefined;
+    if (creating && token !== undefined) {
+      throw new TgfsError(
+        'CLUSTER_MISMATCH',
+        `the store holds no cluster, but the invitation is for cluster ${token.cluster}: check --store`,
+      );
+    }
     if (manifest === undefined) {
       const salt = newSalt();
       masterKey = await deriveMasterKey(opts.password, salt, opts.kdf);
@@ -103,7 +136,7 @@ export async function initHome(
     }
     const keys = generateMachineKeyPair();
     const identity: MachineIdentity = {
-      id: newMachineId(),
+      id: machineIdOf(keys.publicKey),
       name: opts.name,
       publicKey: keys.publicKey,
       createdAtMs: Date.now(),
@@ -117,6 +150,9 @@ export async function initHome(
         encode({ ...identity, sealedPrivateKey: seal(homeKey(masterKey), keys.privateKey, MACHINE_KEY_AAD) }),
       );
     await log.area('cluster').put('kdf', encodeKdf(manifest));
+    // The trust anchor: our own genesis, or the creator the invitation names (signed by its admin).
+    const pinned = creating ? identity.id : token?.creator;
+    if (pinned !== undefined) await log.area('cluster').put('creator', utf8(pinned));
     const config: Config = {
       version: 2,
       machine: { name: opts.name },
@@ -125,17 +161,35 @@ export async function initHome(
       cache: { max_size_gb: 1 },
     };
     home = await assemble(paths, config, log, identity, keys.privateKey, masterKey, stack);
-    await home.cluster.commit([
-      {
-        type: 'MachineJoined',
-        body: {
-          machine: identity.id,
-          name: identity.name,
-          publicKey: identity.publicKey,
-          createdAtMs: identity.createdAtMs,
+    const joined = {
+      machine: identity.id,
+      name: identity.name,
+      publicKey: identity.publicKey,
+      createdAtMs: identity.createdAtMs,
+    };
+    if (creating) {
+      await home.cluster.commit([
+        { type: 'MachineJoined', body: { ...joined, role: 'master' } },
+        {
+          type: 'ClusterCreated',
+          body: { cluster: opts.cluster ?? 'default', createdAtMs: identity.createdAtMs },
         },
-      },
-    ]);
+      ]);
+    } else if (token !== undefined) {
+      const invitation = invitationProofFor(token, identity.id, identity.publicKey);
+      await home.cluster.commit([
+        { type: 'MachineJoined', body: { ...joined, role: token.role, invitation } },
+      ]);
+    } else if (opts.join !== undefined && 'selfAdmit' in opts.join) {
+      const selfAdmission = selfAdmissionProof(
+        selfAdmissionKeyOf(masterKey),
+        identity.id,
+        identity.publicKey,
+      );
+      await home.cluster.commit([{ type: 'MachineJoined', body: { ...joined, selfAdmission } }]);
+    } else {
+      await home.cluster.commit([{ type: 'MachineJoined', body: joined }]);
+    }
     await writeFile(identityFile(paths), `${JSON.stringify(publicIdentity(identity), null, 2)}\n`, {
       mode: 0o644,
     });
@@ -196,13 +250,29 @@ async function assemble(
   stack: StoreStack,
 ): Promise<UnlockedHome> {
   const machine = { ...identity, privateKey };
+  const pinnedBytes = await log.area('cluster').get('creator');
+  let pinned = pinnedBytes === undefined ? undefined : fromUtf8(pinnedBytes);
+  const trust: ClusterTrust = {
+    ...(pinned === undefined ? {} : { pinnedCreator: pinned }),
+    selfAdmissionKey: selfAdmissionKeyOf(masterKey),
+  };
   const cluster = await Replica.open(
     log,
     CLUSTER_NS,
     namespaceKeys(masterKey, CLUSTER_NS).eventKey,
     machine,
-    clusterProjection,
+    clusterProjectionFor(trust),
   );
+  const pinCreator = async (creator: MachineId) => {
+    if (pinned !== undefined) return;
+    pinned = creator;
+    await log.area('cluster').put('creator', utf8(creator));
+  };
+  // Trust on first use for a machine that joined without an invitation: the genesis it first sees is the one it
+  // keeps. Written as soon as it is seen, so a backdated genesis arriving later never counts here.
+  const pinning = cluster.state$.subscribe((s) => {
+    if (pinned === undefined && s.genesis !== undefined) pinCreator(s.genesis.creator).catch(() => {});
+  });
   return {
     paths,
     config,
@@ -230,7 +300,10 @@ async function assemble(
         ...(workers === undefined ? {} : { workers }),
       });
     },
+    pinnedCreator: () => pinned,
+    pinCreator,
     async close() {
+      pinning.unsubscribe();
       cluster.close();
       try {
         await stack.close();
@@ -298,6 +371,13 @@ export async function readIdentity(paths: HomePaths): Promise<MachineIdentity> {
     throw new TgfsError('HOME_DAMAGED', `${identityFile(paths)} is not valid JSON`, { cause });
   }
 }
+
+function selfAdmissionKeyOf(masterKey: Uint8Array): Uint8Array {
+  return deriveSubkey(masterKey, SELF_ADMISSION_LABEL);
+}
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 function wrongPassword(): TgfsError {
   return new TgfsError('WRONG_PASSWORD', 'wrong password: it does not match this cluster’s key check');

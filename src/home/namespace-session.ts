@@ -7,7 +7,7 @@ import { namespaceByName, namespacesByName } from '../projections/cluster/querie
 import type { NamespaceInfo } from '../projections/cluster/state.js';
 import { nodeOf } from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
-import { mayWrite } from '../projections/policy/namespace-policy.js';
+import { mayMount, mayWrite, policyFor } from '../projections/policy/namespace-policy.js';
 import { policyStream } from '../projections/policy/policy-stream.js';
 import { namespaceProjection } from '../projections/projection-specs.js';
 import { Replica } from '../projections/replica.js';
@@ -43,11 +43,13 @@ export async function resolveNamespace(home: UnlockedHome, name: string | undefi
   if (found !== undefined) return found;
   const all = namespacesByName(home.cluster.state);
   if (name === undefined && all.length === 0) {
+    const { id, nonce } = newNamespaceId(home.machine.id);
     await home.cluster.commit([
       {
         type: 'NamespaceCreated',
         body: {
-          namespace: newNamespaceId(),
+          namespace: id,
+          nonce,
           name: DEFAULT_NAMESPACE,
           mode: 'standalone',
           conflict: 'last-write-wins',
@@ -72,6 +74,9 @@ export async function openNamespaceSession(
   info: NamespaceInfo,
   opts: { readOnly?: boolean; log?: (line: string) => void } = {},
 ): Promise<NamespaceSession> {
+  const mountable = mayMount(policyFor(home.cluster.state, info.id), home.machine.id);
+  if (!mountable.allowed)
+    throw new TgfsError(mountable.code, `cannot mount ${info.name}: ${mountable.reason}`);
   const keys = home.keysFor(info.id);
   const store = home.store;
   const workers = new ChunkWorkerPool();

@@ -3,6 +3,7 @@ import { TgfsError } from '../errors.js';
 import type { ConflictStrategy, NamespaceMode } from '../events/types.js';
 import { namespaceByName, namespacesByName } from '../projections/cluster/queries.js';
 import type { UnlockedHome } from './home.js';
+import { requireAdmitted } from './membership.js';
 
 /** What `namespace list` shows of a namespace, and what `namespace create` reports. */
 export interface NamespaceReport {
@@ -58,12 +59,13 @@ export async function createNamespace(
   if (namespaceByName(home.cluster.state, name) !== undefined) {
     throw new TgfsError('NAMESPACE_EXISTS', `namespace ${name} already exists`);
   }
+  requireAdmitted(home);
   const createdAtMs = Date.now();
-  const id = newNamespaceId();
+  const { id, nonce } = newNamespaceId(home.machine.id);
   await home.cluster.commit([
     {
       type: 'NamespaceCreated',
-      body: { namespace: id, name, mode, conflict, master: home.machine.id, createdAtMs },
+      body: { namespace: id, name, mode, conflict, master: home.machine.id, createdAtMs, nonce },
     },
   ]);
   return {

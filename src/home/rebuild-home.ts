@@ -14,11 +14,14 @@ import { readManifestDirectory } from '../transport/sync/manifest-directory.js';
 import { missingSince, newestSnapshot, readSnapshot } from '../transport/sync/snapshot.js';
 import type { PullReport, SyncProgress } from '../transport/sync/sync-engine.js';
 import { exists, initHome } from './home.js';
+import { replaceMachine } from './membership.js';
 import { openStoreStack } from './store-stack.js';
 import { openSync } from './sync-service.js';
 
 export interface RebuildReport {
   readonly machine: { readonly id: string; readonly name: string };
+  /** The lost machine this one took over (its roles and standalone namespaces), if any. */
+  readonly replaced: { readonly id: string; readonly name: string } | null;
   readonly namespaces: readonly string[];
   readonly pull: PullReport;
   /** The newest snapshot found, and the chains it lists that the store no longer fully holds. */
@@ -38,6 +41,8 @@ export async function rebuildHome(
     store: StoreSpec;
     password: string;
     name: string;
+    /** The lost machine to take over; by default the only other admitted machine, if there is one. */
+    replace?: string;
     onProgress?: (p: SyncProgress) => void;
     log?: (line: string) => void;
   },
@@ -73,6 +78,8 @@ export async function rebuildHome(
       password: opts.password,
       kdf: manifest.kdf,
       stack,
+      // The password is the recovery path: the rebuilt machine admits itself, recorded as such.
+      join: { selfAdmit: true },
     });
     try {
       const sync = await openSync(home, {
@@ -88,11 +95,13 @@ export async function rebuildHome(
             await Replica.installCheckpoint(home.log, ns, home.keysFor(ns).eventKey, record);
           }
         }
-        // Announce this machine (its MachineJoined) to the others.
+        const replaced = await replaceMachine(home, opts.replace);
+        // Announce this machine (its MachineJoined, and the takeover) to the others.
         await sync.engine.push();
         const missing = found === undefined ? [] : await missingSince(home.log, found.snapshot);
         return {
           machine: { id: home.machine.id, name: home.machine.name },
+          replaced: replaced === undefined ? null : { id: replaced.machine, name: replaced.name },
           namespaces: [...home.cluster.state.namespaces.values()].map((n) => n.name).sort(),
           pull,
           snapshot:

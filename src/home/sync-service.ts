@@ -257,6 +257,14 @@ function infoPath(e: TgfsEvent): string | null {
     case 'NamespaceCreated':
     case 'MachineJoined':
       return e.body.name;
+    case 'ClusterCreated':
+      return e.body.cluster;
+    case 'MachineAdmitted':
+    case 'MachineRemoved':
+    case 'MachineReplaced':
+      return e.body.machine;
+    case 'MasterChanged':
+      return `${e.body.namespace} → ${e.body.master}`;
   }
 }
 

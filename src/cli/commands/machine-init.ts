@@ -14,9 +14,18 @@ export class MachineInitCommand extends TgfsCommand {
       Creates \`$TGCRYPTFS_HOME\` (default \`~/.tgcryptfs\`) with a new machine identity (a random Ed25519 key
       pair sealed under the master key). The store defaults to the embedded local store in \`$TGCRYPTFS_HOME/store\`;
       \`--store local:DIR\` points at another folder (one shared by several homes makes them one cluster).
-      When the store already belongs to a cluster, the password must be that cluster's.
+      On an empty store this creates the cluster (\`--cluster\` names it) with this machine as its first admin.
+      When the store already belongs to a cluster, the password must be that cluster's, and the machine joins
+      it: with \`--token\` (from \`cluster invite\` on an admin) it is admitted at once; without, its join waits
+      for an admin's \`cluster admit\`, and its events are held by everyone until then.
     `,
-    examples: [['Initialise a machine on the embedded store', 'tgcryptfs machine init --name laptop']],
+    examples: [
+      ['Initialise a machine on the embedded store', 'tgcryptfs machine init --name laptop'],
+      [
+        'Join a shared store with an invitation',
+        'tgcryptfs machine init --name desk --store local:/srv/tgfs --token tgfs-invite-1.…',
+      ],
+    ],
   });
 
   name = Option.String('--name', { required: true, description: 'A name for this machine' });
@@ -29,6 +38,10 @@ export class MachineInitCommand extends TgfsCommand {
   kdfIterations = Option.String('--kdf-iterations', {
     description: 'Argon2id passes for a new cluster (default 3)',
   });
+  cluster = Option.String('--cluster', {
+    description: 'The id of the cluster a new store gets (default: default)',
+  });
+  token = Option.String('--token', { description: 'An invitation token from `cluster invite`' });
   json = Option.Boolean('--json', false, { description: 'Print the identity as JSON' });
 
   async run(): Promise<number> {
@@ -39,7 +52,14 @@ export class MachineInitCommand extends TgfsCommand {
       iterations: intOption('--kdf-iterations', this.kdfIterations, DEFAULT_KDF.iterations, 1, 64),
     };
     const password = await readPassword({ passwordFile: this.passwordFile, confirm: true });
-    const home = await initHome(paths, { name: this.name, store, password, kdf });
+    const home = await initHome(paths, {
+      name: this.name,
+      store,
+      password,
+      kdf,
+      ...(this.cluster === undefined ? {} : { cluster: this.cluster }),
+      join: this.token === undefined ? {} : { invitation: this.token },
+    });
     try {
       const info = identityReport(home.machine, paths, store);
       if (this.json) this.printJson(info);

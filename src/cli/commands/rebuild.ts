@@ -20,6 +20,9 @@ export class RebuildCommand extends TgfsCommand {
 
   store = Option.String('--store', { required: true, description: 'local:DIR or telegram' });
   name = Option.String('--name', { description: 'A name for this machine (default: the host name)' });
+  replace = Option.String('--replace', {
+    description: 'The lost machine to take over (default: the only other machine, if there is one)',
+  });
   json = Option.Boolean('--json', false, { description: 'Print the report as JSON' });
 
   async run(): Promise<number> {
@@ -37,6 +40,7 @@ export class RebuildCommand extends TgfsCommand {
       store,
       password,
       name: this.name ?? (hostname().slice(0, 64) || 'machine'),
+      ...(this.replace === undefined ? {} : { replace: this.replace }),
       onProgress: (p) => {
         if (bar === undefined || p.phase !== 'pull') return;
         if (!started) {
@@ -53,7 +57,14 @@ export class RebuildCommand extends TgfsCommand {
     if (this.json) {
       this.printJson(report);
     } else {
-      this.print(`rebuilt home as machine ${report.machine.name} (${report.machine.id})`);
+      this.print(
+        `rebuilt home as machine ${report.machine.name} (${report.machine.id}), admitted by the password`,
+      );
+      if (report.replaced !== null) {
+        this.print(
+          `took over ${report.replaced.name} (${report.replaced.id}): its roles and namespaces are this machine's`,
+        );
+      }
       this.print(
         `${report.pull.events} events pulled; namespaces: ${report.namespaces.join(', ') || 'none'}`,
       );

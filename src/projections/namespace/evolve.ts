@@ -49,6 +49,11 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       return state;
     case 'NamespaceCreated':
     case 'MachineJoined':
+    case 'ClusterCreated':
+    case 'MachineAdmitted':
+    case 'MachineRemoved':
+    case 'MachineReplaced':
+    case 'MasterChanged':
       return state;
   }
 }

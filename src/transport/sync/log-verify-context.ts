@@ -47,7 +47,7 @@ export class LogVerifyContext implements VerifyContext {
   accept(se: SignedEvent): void {
     const e = se.event;
     this.ids.set(`${e.ns}/${e.author}/${e.seq}`, se.id);
-    this.heads.set(`${e.ns}/${e.author}`, { seq: e.seq, id: se.id });
+    this.heads.set(`${e.ns}/${e.author}`, { seq: e.seq, id: se.id, hlc: e.hlc });
     if (e.type === 'MachineJoined' && e.body.machine === e.author)
       this.joined.set(e.author, e.body.publicKey);
   }

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { machineIdOf } from '../../../src/crypto/ids.js';
 import { FAST_KDF, runCli } from '../../helpers/run-cli.js';
 
 const roots: string[] = [];
@@ -27,8 +28,10 @@ describe('tgcryptfs CLI', () => {
     assert.equal(init.code, 0);
     const identity = JSON.parse(init.stdout) as Record<string, string>;
     assert.equal(identity['name'], 'laptop');
-    assert.match(identity['id']!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.match(identity['publicKey']!, /^[0-9a-f]{64}$/);
+    // A UUID version 8 derived from the key: the id cannot be claimed with another key.
+    assert.equal(identity['id'], machineIdOf(Buffer.from(identity['publicKey']!, 'hex')));
+    assert.match(identity['id']!, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(identity['store'], `local:${join(home, 'store')}`);
   });
 

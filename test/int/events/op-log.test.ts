@@ -75,7 +75,7 @@ describe('op log', () => {
       entries.map((e) => e.id),
     );
     const head = await log.headOf(ns, entries[0]!.author);
-    assert.deepEqual(head, { seq: 300, id: entries[299]!.id });
+    assert.deepEqual(head, { seq: 300, id: entries[299]!.id, hlc: entries[299]!.hlc });
     assert.equal(await log.idAt(ns, entries[0]!.author, 17), entries[16]!.id);
     await log.close();
   });

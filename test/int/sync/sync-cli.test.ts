@@ -21,19 +21,23 @@ describe('tgcryptfs sync and rebuild on the command line', () => {
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'tgfs-sync-cli-'));
     store = join(root, 'store');
-    for (const name of ['a', 'b']) {
-      const r = await runCli(
-        ['machine', 'init', '--name', name, '--store', `local:${store}`, ...FAST_KDF],
+    const init = (name: string, ...extra: string[]) =>
+      runCli(
+        ['machine', 'init', '--name', name, '--store', `local:${store}`, ...FAST_KDF, ...extra],
         env(name),
       );
-      assert.equal(r.code, 0, r.stderr);
-    }
+    assert.equal((await init('a')).code, 0);
+    // b joins a's cluster with a's invitation (without one its events would wait for `cluster admit`).
+    const invite = await runCli(['cluster', 'invite', '--json'], env('a'));
+    assert.equal(invite.code, 0, invite.stderr);
+    const r = await init('b', '--token', JSON.parse(invite.stdout).token);
+    assert.equal(r.code, 0, r.stderr);
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  test('status before any sync shows the pending MachineJoined and no push yet', async () => {
+  test('status before any sync shows the pending MachineJoined and ClusterCreated, and no push yet', async () => {
     const s = await json(['sync', 'status', '--json'], 'a');
-    assert.equal(s.pending.events, 1);
+    assert.equal(s.pending.events, 2);
     assert.equal(s.lastPush, null);
     assert.deepEqual(s.rejected, []);
   });
@@ -41,9 +45,9 @@ describe('tgcryptfs sync and rebuild on the command line', () => {
   test('sync now pushes on one machine and pulls on the other; status and history say so', async () => {
     assert.equal((await runCli(['namespace', 'create', 'photos'], env('a'))).code, 0);
     const pushed = await json(['sync', 'now', '--json'], 'a');
-    assert.equal(pushed.push.events, 2);
+    assert.equal(pushed.push.events, 3);
     const pulled = await json(['sync', 'now', '--json'], 'b');
-    assert.equal(pulled.pull.events, 2);
+    assert.equal(pulled.pull.events, 3);
     const list = await json(['namespace', 'list', '--json'], 'b');
     assert.deepEqual(
       list.map((n: { name: string }) => n.name),
@@ -53,7 +57,7 @@ describe('tgcryptfs sync and rebuild on the command line', () => {
     const status = await json(['sync', 'status', '--json'], 'b');
     assert.equal(status.pending.events, 0);
     assert.notEqual(status.lastPull, null);
-    assert.equal(status.pulledEvents, 2);
+    assert.equal(status.pulledEvents, 3);
     assert.equal(status.floodWait, null);
 
     const history = await json(['sync', 'history', '--json'], 'b');
@@ -66,6 +70,7 @@ describe('tgcryptfs sync and rebuild on the command line', () => {
     assert.deepEqual(rows, [
       ['push', 'b', 'MachineJoined', 'b'],
       ['pull', 'a', 'MachineJoined', 'a'],
+      ['pull', 'a', 'ClusterCreated', 'default'],
       ['pull', 'a', 'NamespaceCreated', 'photos'],
     ]);
     const text = await runCli(['sync', 'history'], env('b'));

@@ -4,9 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homePaths } from '../../../src/config/home-paths.js';
+import { newNamespaceId } from '../../../src/crypto/ids.js';
 import type { InodeId, NamespaceId } from '../../../src/events/types.js';
 import { ROOT_INODE } from '../../../src/events/types.js';
 import { initHome, type UnlockedHome } from '../../../src/home/home.js';
+import { createInvitation } from '../../../src/home/membership.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
 import { namespaceProjection } from '../../../src/projections/projection-specs.js';
 import { type Command, Replica } from '../../../src/projections/replica.js';
@@ -22,7 +24,7 @@ export interface TwoHomes {
   readonly storeDir: string;
   readonly a: UnlockedHome;
   readonly b: UnlockedHome;
-  /** A namespace created by `a` (its NamespaceCreated is pending in a's log). */
+  /** A distributed namespace created by `a` (its NamespaceCreated is pending in a's log); b joined by invitation. */
   readonly ns: NamespaceId;
   close(): Promise<void>;
 }
@@ -37,13 +39,16 @@ export async function twoHomes(): Promise<TwoHomes> {
     password: PASSWORD,
     kdf: FAST_KDF,
   });
+  // b joins with a's invitation, so its events count as soon as a has seen its join.
+  const { token } = createInvitation(a, { role: 'node', admin: false, expiresInMs: 3_600_000 });
   const b = await initHome(homePaths(join(root, 'b')), {
     name: 'b',
     store,
     password: PASSWORD,
     kdf: FAST_KDF,
+    join: { invitation: token },
   });
-  const ns = randomBytes(16).toString('hex');
+  const { id: ns, nonce } = newNamespaceId(a.machine.id);
   await a.cluster.commit([
     {
       type: 'NamespaceCreated',
@@ -54,6 +59,7 @@ export async function twoHomes(): Promise<TwoHomes> {
         conflict: 'last-write-wins',
         master: a.machine.id,
         createdAtMs: 1,
+        nonce,
       },
     },
   ]);

@@ -59,7 +59,11 @@ describe('sync between two homes sharing one store folder', () => {
       replicas: new Map([[h.ns, ra]]),
     });
     const pushed = await syncA.engine.sync();
-    assert.equal(pushed.push.events, 1 + 1 + 5, 'MachineJoined, NamespaceCreated and five namespace events');
+    assert.equal(
+      pushed.push.events,
+      1 + 1 + 1 + 5,
+      'MachineJoined, ClusterCreated, NamespaceCreated and five namespace events',
+    );
     assert.ok(pushed.push.packs >= 1, 'the chunks went up as packs');
 
     // b has its namespace replica open (as a mount would) before the pull: events arrive live.
@@ -70,6 +74,7 @@ describe('sync between two homes sharing one store folder', () => {
     assert.equal(pulled.pull.held.length, 0);
     assert.equal(namespaceByName(h.b.cluster.state, 'docs')?.id, h.ns);
     assert.deepEqual([...h.b.cluster.state.members.keys()].sort(), [h.a.machine.id, h.b.machine.id].sort());
+    assert.equal(h.b.cluster.state.members.get(h.b.machine.id)?.admission?.how, 'invitation');
     assert.deepEqual(await logIds(h.b, h.ns), await logIds(h.a, h.ns));
     assert.equal(namespaceStateHash(rb.state), namespaceStateHash(ra.state), 'the live replica converged');
     assert.equal(
@@ -102,7 +107,7 @@ describe('sync between two homes sharing one store folder', () => {
     assert.deepEqual([idle.push.events, idle.pull.events], [0, 0]);
 
     const history = await syncA.state.history(100);
-    assert.equal(history.filter((e) => e.dir === 'push').length, 7);
+    assert.equal(history.filter((e) => e.dir === 'push').length, 8);
     assert.equal(history.filter((e) => e.dir === 'pull').length, 3);
     await syncA.close();
     await syncB2.close();

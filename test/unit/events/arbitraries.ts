@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type {
+  ClusterCreatedBody,
   CreateBody,
   DeleteBody,
   EventBodies,
@@ -122,13 +123,45 @@ const namespaceCreatedArb: fc.Arbitrary<NamespaceCreatedBody> = fc.record(
     conflict: fc.constantFrom('last-write-wins', 'manual', 'merge'),
     master: machineIdArb,
     createdAtMs: msArb,
+    nonce: fc.uint8Array({ minLength: 16, maxLength: 16 }),
   },
-  { noNullPrototype: true },
+  { noNullPrototype: true, requiredKeys: ['namespace', 'name', 'mode', 'conflict', 'master', 'createdAtMs'] },
 );
 
+const roleArb = fc.constantFrom('master' as const, 'replica' as const, 'node' as const);
+const bytes64Arb = fc.uint8Array({ minLength: 64, maxLength: 64 });
+
 const machineJoinedArb: fc.Arbitrary<MachineJoinedBody> = fc.record(
-  { machine: machineIdArb, name: textArb, publicKey: bytes32Arb, createdAtMs: msArb },
-  { noNullPrototype: true },
+  {
+    machine: machineIdArb,
+    name: textArb,
+    publicKey: bytes32Arb,
+    createdAtMs: msArb,
+    role: roleArb,
+    invitation: fc.record(
+      {
+        issuer: machineIdArb,
+        invitePublicKey: bytes32Arb,
+        role: roleArb,
+        admin: fc.boolean(),
+        expiresAtMs: fc.maxSafeNat(),
+        issuerSignature: bytes64Arb,
+        redeemSignature: bytes64Arb,
+      },
+      { noNullPrototype: true },
+    ),
+    selfAdmission: bytes32Arb,
+  },
+  { noNullPrototype: true, requiredKeys: ['machine', 'name', 'publicKey', 'createdAtMs'] },
+);
+
+const clusterCreatedArb: fc.Arbitrary<ClusterCreatedBody> = fc.record(
+  {
+    cluster: textArb.filter((s) => s !== ''),
+    createdAtMs: msArb,
+    adopted: fc.array(machineIdArb, { maxLength: 3 }),
+  },
+  { noNullPrototype: true, requiredKeys: ['cluster', 'createdAtMs'] },
 );
 
 export const bodyArbs: { readonly [K in EventType]: fc.Arbitrary<EventBodies[K]> } = {
@@ -139,6 +172,26 @@ export const bodyArbs: { readonly [K in EventType]: fc.Arbitrary<EventBodies[K]>
   SetAttr: setAttrArb,
   NamespaceCreated: namespaceCreatedArb,
   MachineJoined: machineJoinedArb,
+  ClusterCreated: clusterCreatedArb,
+  MachineAdmitted: fc.record({ machine: machineIdArb, publicKey: bytes32Arb }, { noNullPrototype: true }),
+  MachineRemoved: fc.record(
+    {
+      machine: machineIdArb,
+      cutoff: fc.dictionary(namespaceIdArb, fc.nat(), { maxKeys: 3, noNullPrototype: true }),
+    },
+    { noNullPrototype: true },
+  ),
+  MachineReplaced: fc.record(
+    {
+      machine: machineIdArb,
+      cutoff: fc.dictionary(namespaceIdArb, fc.nat(), { maxKeys: 3, noNullPrototype: true }),
+    },
+    { noNullPrototype: true },
+  ),
+  MasterChanged: fc.record(
+    { namespace: namespaceIdArb, master: machineIdArb, outgoingUpTo: fc.nat(), incomingAfter: fc.nat() },
+    { noNullPrototype: true },
+  ),
 };
 
 /** An arbitrary event of any type; envelope fields are independent (no chain or clock consistency). */

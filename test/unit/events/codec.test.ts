@@ -86,10 +86,10 @@ describe('event codec', () => {
   test('a payload from another schema version is EVENT_SCHEMA_UNKNOWN, so the caller halts instead of skipping', () => {
     rejects(
       broken((e) => {
-        e['v'] = 2;
+        e['v'] = 3;
       }),
       'EVENT_SCHEMA_UNKNOWN',
-      'version 2',
+      'version 3',
     );
     rejects(
       broken((e) => {

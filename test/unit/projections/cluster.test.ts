@@ -9,7 +9,7 @@ import {
   namespacesByName,
 } from '../../../src/projections/cluster/queries.js';
 import { initialClusterState } from '../../../src/projections/cluster/state.js';
-import { event, MACHINE_A, MACHINE_B } from './event-builders.js';
+import { event, joined, MACHINE_A, MACHINE_B } from './event-builders.js';
 
 function namespaceCreated(author: string, seq: number, wallMs: number, id: string, name: string): TgfsEvent {
   const e = event(author, seq, wallMs, 'NamespaceCreated', {
@@ -35,7 +35,10 @@ describe('cluster projection', () => {
       [second, first],
       [second, first, second, first],
     ]) {
-      const state = order.reduce(evolveCluster, initialClusterState());
+      const state = [joined(MACHINE_A), joined(MACHINE_B), ...order].reduce(
+        evolveCluster,
+        initialClusterState(),
+      );
       assert.equal(namespaceByName(state, 'photos')?.id, NS1);
       assert.equal(state.byName.get('photos'), NS1);
       assert.equal(namespaceById(state, NS2)?.name, 'photos', 'the loser stays reachable by id');
@@ -48,7 +51,7 @@ describe('cluster projection', () => {
   });
 
   test('a namespace keeps the settings of the event that created it', () => {
-    const state = [namespaceCreated(MACHINE_A, 1, 100, NS1, 'work')].reduce(
+    const state = [joined(MACHINE_A), namespaceCreated(MACHINE_A, 2, 100, NS1, 'work')].reduce(
       evolveCluster,
       initialClusterState(),
     );
@@ -59,37 +62,51 @@ describe('cluster projection', () => {
         name: 'work',
         mode: 'distributed',
         conflict: 'last-write-wins',
+        creator: MACHINE_A,
         master: MACHINE_A,
+        terms: [{ machine: MACHINE_A, afterSeq: 0 }],
         createdAtMs: 100,
         pos: undefined,
       },
     );
   });
 
-  test('a joined machine becomes a member with its public key; namespace events are ignored', () => {
+  test('a joined machine becomes a member with its public key; a second binding and namespace events are ignored', () => {
     const key = new Uint8Array(32).fill(9);
-    const joined = event(MACHINE_A, 1, 100, 'MachineJoined', {
-      machine: MACHINE_B,
-      name: 'laptop',
-      publicKey: key,
-      createdAtMs: 100,
-    });
-    const later = event(MACHINE_A, 2, 200, 'MachineJoined', {
-      machine: MACHINE_B,
-      name: 'renamed',
-      publicKey: new Uint8Array(32),
-      createdAtMs: 200,
-    });
-    const write = event(MACHINE_A, 3, 300, 'Write', { inode: NS1, sizeBytes: 0, mtimeMs: 0 });
+    const first = joined(MACHINE_B, 100, { name: 'laptop', publicKey: key });
+    const rebinding = {
+      ...joined(MACHINE_B, 200, { name: 'renamed', publicKey: new Uint8Array(32) }),
+      seq: 2,
+    };
+    const write = event(MACHINE_B, 3, 300, 'Write', { inode: NS1, sizeBytes: 0, mtimeMs: 0 });
     for (const order of [
-      [joined, later, write],
-      [later, write, joined],
+      [first, rebinding, write],
+      [rebinding, write, first],
     ]) {
       const state = order.reduce(evolveCluster, initialClusterState());
       assert.equal(memberOf(state, MACHINE_B)?.name, 'laptop');
       assert.deepEqual(memberOf(state, MACHINE_B)?.publicKey, key);
       assert.equal(memberOf(state, MACHINE_B)?.joinedAtMs, 100);
       assert.equal(state.members.size, 1);
+      assert.equal(state.refused.get(`${MACHINE_B}#2`)?.code, 'MACHINE_KEY_CONFLICT');
     }
+  });
+
+  test('a machine that names another machine in its join is refused, and the named machine is untouched', () => {
+    const forged = {
+      ...event(MACHINE_A, 2, 5, 'MachineJoined', {
+        machine: MACHINE_B,
+        name: 'evil',
+        publicKey: new Uint8Array(32).fill(1),
+        createdAtMs: 5,
+      }),
+      ns: CLUSTER_NS,
+    } as TgfsEvent;
+    const state = [joined(MACHINE_A, 1), forged, joined(MACHINE_B, 50)].reduce(
+      evolveCluster,
+      initialClusterState(),
+    );
+    assert.equal(state.refused.get(`${MACHINE_A}#2`)?.code, 'FORGED_IDENTITY');
+    assert.deepEqual(memberOf(state, MACHINE_B)?.publicKey, new Uint8Array(32).fill(MACHINE_B.charCodeAt(0)));
   });
 });

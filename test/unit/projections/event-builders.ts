@@ -1,11 +1,12 @@
 /** Terse event construction for projection tests; signatures and hash chains do not matter to reducers. */
-import type {
-  EventBodies,
-  EventType,
-  Hlc,
-  MachineId,
-  TgfsEvent,
-  VectorClock,
+import {
+  CLUSTER_NS,
+  type EventBodies,
+  type EventType,
+  type Hlc,
+  type MachineId,
+  type TgfsEvent,
+  type VectorClock,
 } from '../../../src/events/types.js';
 
 export const NS = '0123456789abcdef0123456789abcdef';
@@ -23,6 +24,24 @@ export function event<K extends EventType>(
 ): TgfsEvent {
   const stamp = typeof hlc === 'number' ? { wallMs: hlc, counter: 0 } : hlc;
   return { v: 1, ns: NS, author, seq, prev: null, clock, hlc: stamp, type, body } as TgfsEvent;
+}
+
+/** A machine's self-introduction in the cluster namespace (a legacy random id: no key derivation to match). */
+export function joined(
+  machine: MachineId,
+  wallMs = 10,
+  extra: Partial<EventBodies['MachineJoined']> = {},
+): TgfsEvent {
+  return {
+    ...event(machine, 1, wallMs, 'MachineJoined', {
+      machine,
+      name: machine.slice(0, 8),
+      publicKey: new Uint8Array(32).fill(machine.charCodeAt(0)),
+      createdAtMs: wallMs,
+      ...extra,
+    }),
+    ns: CLUSTER_NS,
+  } as TgfsEvent;
 }
 
 /** A 32-hex inode id that is easy to read in failures: `inode(7)` → '0…07'. Avoids root (1) and trash (2). */

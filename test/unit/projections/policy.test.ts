@@ -10,6 +10,7 @@ import { initialNamespaceState, type NamespaceState } from '../../../src/project
 import {
   counts,
   mayIssue,
+  mayMount,
   mayWrite,
   type NamespacePolicy,
   policyFor,
@@ -17,12 +18,12 @@ import {
 import { reducerUnder } from '../../../src/projections/policy/policed-reducer.js';
 import { refusalKey } from '../../../src/projections/policy/refusals.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
-import { event, inode, MACHINE_A, MACHINE_B, NS } from './event-builders.js';
+import { event, inode, joined, MACHINE_A, MACHINE_B, NS } from './event-builders.js';
 import { Simulator, type Step } from './simulator.js';
 
 function clusterWith(mode: NamespaceMode, master: string) {
   const created = {
-    ...event(master, 1, 100, 'NamespaceCreated', {
+    ...event(master, 2, 100, 'NamespaceCreated', {
       namespace: NS,
       name: 'shared',
       mode,
@@ -32,7 +33,7 @@ function clusterWith(mode: NamespaceMode, master: string) {
     }),
     ns: CLUSTER_NS,
   } as TgfsEvent;
-  return evolveCluster(initialClusterState(), created);
+  return [joined(master), created].reduce(evolveCluster, initialClusterState());
 }
 
 const mkdirBy = (author: string, seq: number, n: number): TgfsEvent =>
@@ -67,12 +68,22 @@ describe('namespace policy', () => {
     assert.equal(counts(policy, mkdirBy(MACHINE_B, 1, 2)).allowed, false);
   });
 
-  test('given standalone or distributed namespaces (today’s rules), every machine’s events count', () => {
-    for (const mode of ['standalone', 'distributed'] as const) {
-      const policy = policyFor(clusterWith(mode, MACHINE_A), NS);
-      assert.equal(counts(policy, mkdirBy(MACHINE_B, 1, 2)).allowed, true, mode);
-      assert.equal(mayWrite(policy, MACHINE_B), true, mode);
-    }
+  test('given a standalone namespace, only its owner’s events count and only its owner may mount it', () => {
+    const policy = policyFor(clusterWith('standalone', MACHINE_A), NS);
+    assert.equal(counts(policy, mkdirBy(MACHINE_A, 1, 1)).allowed, true);
+    const refused = counts(policy, mkdirBy(MACHINE_B, 1, 2));
+    assert.equal(!refused.allowed && refused.code, 'NOT_OWNER');
+    assert.equal(mayWrite(policy, MACHINE_B), false);
+    assert.equal(mayMount(policy, MACHINE_A).allowed, true);
+    const mount = mayMount(policy, MACHINE_B);
+    assert.equal(!mount.allowed && mount.code, 'NOT_OWNER');
+    assert.match(!mount.allowed ? mount.reason : '', new RegExp(MACHINE_A));
+  });
+
+  test('given a distributed namespace of a cluster made before admission, every machine’s events count', () => {
+    const policy = policyFor(clusterWith('distributed', MACHINE_A), NS);
+    assert.equal(counts(policy, mkdirBy(MACHINE_B, 1, 2)).allowed, true);
+    assert.equal(mayWrite(policy, MACHINE_B), true);
   });
 
   test('the cluster namespace and an unknown namespace count everything', () => {
@@ -99,7 +110,7 @@ describe('namespace policy', () => {
     const refusal = state.refused.get(refusalKey(MACHINE_B, 1));
     assert.equal(refusal?.code, 'READ_ONLY');
     assert.equal(refusal?.type, 'Create');
-    assert.match(refusal?.reason ?? '', /only the master writes/);
+    assert.match(refusal?.reason ?? '', /only the master \(.*\) writes/);
     assert.equal(state.refused.size, 1);
   });
 });

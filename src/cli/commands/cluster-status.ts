@@ -1,0 +1,69 @@
+import { Command, Option } from 'clipanion';
+import { memberReports } from '../../home/membership.js';
+import { syncStatus } from '../../home/sync-service.js';
+import { namespacesByName } from '../../projections/cluster/queries.js';
+import { ClusterCommand } from './cluster-command.js';
+
+export class ClusterStatusCommand extends ClusterCommand {
+  static override paths = [['cluster', 'status']];
+  static override usage = Command.Usage({
+    description:
+      "The cluster, its namespaces' modes, its members, this machine's standing, sync and refusals",
+  });
+
+  json = Option.Boolean('--json', false);
+
+  async run(): Promise<number> {
+    const view = await this.withSync(async (home, sync) => {
+      await sync.engine.pull();
+      const state = home.cluster.state;
+      const members = await memberReports(home);
+      const status = await syncStatus(home, sync.state);
+      return {
+        cluster: state.genesis?.cluster ?? null,
+        creator: state.genesis?.creator ?? null,
+        machine: members.find((m) => m.self) ?? null,
+        members: {
+          admitted: members.filter((m) => m.status === 'admitted').length,
+          pending: members.filter((m) => m.status === 'pending').length,
+          removed: members.filter((m) => m.status === 'removed').length,
+        },
+        namespaces: namespacesByName(state).map((n) => ({ name: n.name, mode: n.mode, master: n.master })),
+        lastPush: status.lastPush,
+        lastPull: status.lastPull,
+        held: status.rejected.filter((r) => r.held).length,
+        rejected: status.rejected.filter((r) => !r.held).length,
+        refused: status.refused.length,
+        lastRefusals: status.refused
+          .slice(-5)
+          .map((r) => `${r.namespace}: ${r.type} ${r.author}#${r.seq}: ${r.reason}`),
+        lastRejections: status.rejected.slice(-5).map((r) => r.reason),
+      };
+    });
+    if (this.json) {
+      this.printJson(view);
+      return 0;
+    }
+    this.print(
+      `cluster     ${view.cluster ?? '(made before admission: everyone counts)'}${view.creator ? `, created by ${view.creator}` : ''}`,
+    );
+    const me = view.machine;
+    if (me !== null) {
+      this.print(`this machine ${me.name} (${me.id}), ${me.role}, ${me.status}${me.admin ? ', admin' : ''}`);
+    }
+    this.print(
+      `members     ${view.members.admitted} admitted, ${view.members.pending} pending, ${view.members.removed} removed`,
+    );
+    for (const n of view.namespaces) {
+      this.print(
+        `namespace   ${n.name}: ${n.mode}${n.mode === 'distributed' ? '' : `, ${n.mode === 'standalone' ? 'owner' : 'master'} ${n.master}`}`,
+      );
+    }
+    this.print(`last sync   push ${view.lastPush ?? 'never'}, pull ${view.lastPull ?? 'never'}`);
+    this.print(`messages    ${view.held} held, ${view.rejected} rejected`);
+    for (const r of view.lastRejections) this.print(`  ${r}`);
+    this.print(`refused     ${view.refused} events`);
+    for (const r of view.lastRefusals) this.print(`  ${r}`);
+    return 0;
+  }
+}
