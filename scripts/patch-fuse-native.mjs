@@ -5,7 +5,11 @@
 // - libfuse 2.9's high-level API drops a SETATTR that sets mtime alone (what `tar x` and `touch -m` send)
 //   unless the filesystem declares `flag_utime_omit_ok`. With it, times arrive as UTIME_OMIT (the adapter reads
 //   the resulting 1073 ms as "keep") or UTIME_NOW (`touch`), which the glue now turns into the current time;
-// - and, for speed, getxattr of anything but user.* is answered in C (see below).
+// - and, for speed, getxattr of anything but user.* is answered in C (see below);
+// - the calling process (fuse_get_context(): uid, gid, pid, umask) was never passed on, so new files could
+//   not belong to their creator. It is only valid in the fuse thread that runs the op, so that thread copies
+//   it into its locals before waking JavaScript; the fields come first in the struct, at byte offsets 0, 4,
+//   8, 12, where the adapter reads them from the locals buffer every handler receives (fuse-adapter.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,6 +37,14 @@ const PATCHES = [
     // system.posix_acl_access, asked for every entry by `ls -l`) without a round trip to JavaScript.
     'FUSE_METHOD(getxattr, 4, 1, (const char *path, const char *name, char *value, size_t size), {\n  l->path = path;',
     'FUSE_METHOD(getxattr, 4, 1, (const char *path, const char *name, char *value, size_t size), {\n  if (strncmp(name, "user.", 5) != 0) return -ENODATA;\n  l->path = path;',
+  ],
+  [
+    'typedef struct {\n  napi_ref self;\n\n  // Opcode\n',
+    'typedef struct {\n  // The caller of the op in progress, read by JavaScript at these offsets: keep them first.\n  uint32_t caller_uid;\n  uint32_t caller_gid;\n  uint32_t caller_pid;\n  uint32_t caller_umask;\n\n  napi_ref self;\n\n  // Opcode\n',
+  ],
+  [
+    '  fuse_thread_locals_t *l = get_thread_locals();\\\n  l->op = op_##name;\\\n',
+    '  fuse_thread_locals_t *l = get_thread_locals();\\\n  struct fuse_context *caller = fuse_get_context();\\\n  l->caller_uid = caller->uid;\\\n  l->caller_gid = caller->gid;\\\n  l->caller_pid = caller->pid;\\\n  l->caller_umask = caller->umask;\\\n  l->op = op_##name;\\\n',
   ],
   [
     'static void populate_stat (uint32_t *ints, struct stat* stat) {',

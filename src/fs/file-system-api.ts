@@ -36,6 +36,10 @@ export interface DirEntry {
 /** A file handle returned by create/open. */
 export type Fd = number;
 
+/**
+ * `uid` and `gid` of mkdir, create and symlink are those of the calling process: the new inode's owner follows
+ * from them and the parent directory (its setgid bit), as `newInodeOwner` in projections/decide decides.
+ */
 export interface FileSystemApi {
   getattr(path: string): Promise<FileStat>;
   fgetattr(path: string, fd: Fd): Promise<FileStat>;

@@ -11,10 +11,16 @@
  * - its utimens passed the access time twice and libfuse 2.9 dropped mtime-only changes: both are fixed by
  *   scripts/patch-fuse-native.mjs at install, and this adapter uses the arguments as documented.
  * - write/read buffers are kernel memory detached after the callback: written data is copied here.
+ * - it never passed on the calling process (fuse_get_context()), which only the fuse thread running the op can
+ *   read: scripts/patch-fuse-native.mjs makes that thread copy uid, gid, pid and umask to the start of its
+ *   locals before waking JavaScript, and every handler gets those locals as its first argument. TgfsFuse
+ *   notes them as each op is dispatched; the ops that create read `caller()` synchronously, before anything
+ *   else can be dispatched, so new inodes belong to their creator.
  */
 import { readdir as readdirAsync, stat as statAsync } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import Fuse, { type FuseOps, type FuseStat } from 'fuse-native';
+import Fuse, { type FuseHandler, type FuseOps, type FuseStat } from 'fuse-native';
 import { isTgfsError, TgfsError } from '../errors.js';
 import { errnoOf } from './errno.js';
 import type { FileStat, FileSystemApi } from './file-system-api.js';
@@ -58,8 +64,34 @@ const XATTR_REPLACE = 2;
 const UTIME_SPECIAL_MS = 1073;
 const DEFAULT_OP_TIMEOUT_MS = 60_000;
 
-/** fuse-native with the libfuse options it has no names for (see mount-options.ts). */
+/** The process whose call an op serves, as fuse_get_context() gave it in the fuse thread. */
+export interface FuseCaller {
+  readonly uid: number;
+  readonly gid: number;
+  readonly pid: number;
+  readonly umask: number;
+}
+
+/** This process: the caller when there is no kernel (tests driving the ops) or no op being dispatched. */
+function processCaller(): FuseCaller {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid, umask: 0 };
+}
+
+/** Where the patched glue puts the caller in a fuse thread's locals: four native-endian uint32 from byte 0. */
+const CALLER_UID_OFFSET = 0;
+const CALLER_GID_OFFSET = 4;
+const CALLER_PID_OFFSET = 8;
+const CALLER_UMASK_OFFSET = 12;
+const readCallerField =
+  endianness() === 'LE'
+    ? (locals: Buffer, offset: number) => locals.readUInt32LE(offset)
+    : (locals: Buffer, offset: number) => locals.readUInt32BE(offset);
+
+/** fuse-native with the libfuse options it has no names for (see mount-options.ts) and the op's caller. */
 class TgfsFuse extends Fuse {
+  /** The locals of the fuse thread whose op is being dispatched: valid only synchronously inside that op. */
+  private dispatching: Buffer | undefined;
+
   constructor(
     mountpoint: string,
     ops: FuseOps,
@@ -72,6 +104,29 @@ class TgfsFuse extends Fuse {
   protected override _fuseOptions(): string {
     return appendOptions(super._fuseOptions(), this.extraOptions);
   }
+
+  /** Every handler fuse-native hands the native side, noting the calling thread's locals before it runs. */
+  protected override _makeHandlerArray(): FuseHandler[] {
+    return super._makeHandlerArray().map(
+      (handler): FuseHandler =>
+        (locals, ...args) => {
+          this.dispatching = locals;
+          return handler(locals, ...args);
+        },
+    );
+  }
+
+  /** The caller of the op being dispatched; only meaningful when read synchronously inside an op. */
+  caller(): FuseCaller {
+    const locals = this.dispatching;
+    if (locals === undefined) return processCaller();
+    return {
+      uid: readCallerField(locals, CALLER_UID_OFFSET),
+      gid: readCallerField(locals, CALLER_GID_OFFSET),
+      pid: readCallerField(locals, CALLER_PID_OFFSET),
+      umask: readCallerField(locals, CALLER_UMASK_OFFSET),
+    };
+  }
 }
 
 export async function mountFileSystem(
@@ -82,10 +137,9 @@ export async function mountFileSystem(
   const absolute = resolve(mountpoint);
   await checkMountpoint(absolute);
   const log = opts.log ?? ((line: string) => process.stderr.write(`tgcryptfs: ${line}\n`));
-  const ops = fuseOps(fs, { log, debug: opts.debug === true });
-  const fuse = new TgfsFuse(
+  const fuse: TgfsFuse = new TgfsFuse(
     absolute,
-    ops,
+    fuseOps(fs, { log, debug: opts.debug === true, caller: () => fuse.caller() }),
     {
       debug: opts.debug === true,
       // A dead earlier mount here ("Transport endpoint is not connected") is cleared before mounting.
@@ -161,13 +215,13 @@ function mountError(mountpoint: string, err: Error): TgfsError {
 interface OpContext {
   readonly log: (line: string) => void;
   readonly debug: boolean;
+  /** Who made the call being served, read synchronously when an op starts. Default: this process. */
+  readonly caller?: () => FuseCaller;
 }
 
 /** The fuse-native ops table over a FileSystemApi; exported for tests that drive ops without the kernel. */
 export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
-  // fuse-native does not expose fuse_get_context(): new inodes belong to the user serving the mount.
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
+  const callerOf = ctx.caller ?? processCaller;
 
   /** Runs one op; `answer` receives the resolved value and calls fuse-native's callback. */
   function run<T>(
@@ -177,14 +231,16 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
     answer: (value: T) => void,
     fail: (errno: number) => void,
   ): void {
+    // Read now, while this op is the one dispatched: who asked is worth a debug line.
+    const by = ctx.debug ? describeCaller(callerOf()) : '';
     work().then(
       (value) => {
-        if (ctx.debug) ctx.log(`${op} ${path} ok`);
+        if (ctx.debug) ctx.log(`${op} ${path} ok${by}`);
         answer(value);
       },
       (err: unknown) => {
         const errno = errnoOf(err, (line) => ctx.log(`${op} ${path}: ${line}`));
-        if (ctx.debug) ctx.log(`${op} ${path} ${errno}`);
+        if (ctx.debug) ctx.log(`${op} ${path} ${errno}${by}`);
         fail(errno);
       },
     );
@@ -254,18 +310,23 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
         ({ names, stats }) => cb(0, names, stats),
         cb,
       ),
-    mkdir: (path, mode, cb) =>
-      plain('mkdir', path, () => fs.mkdir(path, mode & PERMISSION_BITS, uid, gid), cb),
+    mkdir: (path, mode, cb) => {
+      const { uid, gid } = callerOf();
+      plain('mkdir', path, () => fs.mkdir(path, mode & PERMISSION_BITS, uid, gid), cb);
+    },
     rmdir: (path, cb) => plain('rmdir', path, () => fs.rmdir(path), cb),
-    create: (path, mode, cb) =>
+    create: (path, mode, cb) => {
+      const { uid, gid } = callerOf();
       run(
         'create',
         path,
         () => fs.create(path, mode & PERMISSION_BITS, uid, gid),
         (fd) => cb(0, fd),
         cb,
-      ),
-    mknod: (path, mode, _dev, cb) =>
+      );
+    },
+    mknod: (path, mode, _dev, cb) => {
+      const { uid, gid } = callerOf();
       plain(
         'mknod',
         path,
@@ -276,7 +337,8 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
           await fs.release(await fs.create(path, mode & PERMISSION_BITS, uid, gid));
         },
         cb,
-      ),
+      );
+    },
     open: (path, flags, cb) =>
       run(
         'open',
@@ -307,7 +369,10 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
     unlink: (path, cb) => plain('unlink', path, () => fs.unlink(path), cb),
     rename: (from, to, cb) => plain('rename', from, () => fs.rename(from, to), cb),
     link: (existing, path, cb) => plain('link', path, () => fs.link(existing, path), cb),
-    symlink: (target, path, cb) => plain('symlink', path, () => fs.symlink(target, path, uid, gid), cb),
+    symlink: (target, path, cb) => {
+      const { uid, gid } = callerOf();
+      plain('symlink', path, () => fs.symlink(target, path, uid, gid), cb);
+    },
     readlink: (path, cb) =>
       run(
         'readlink',
@@ -382,6 +447,10 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
         cb,
       ),
   };
+}
+
+function describeCaller(caller: FuseCaller): string {
+  return ` (pid ${caller.pid}, uid ${caller.uid}, gid ${caller.gid})`;
 }
 
 function unsupportedXattr(name: string): TgfsError {

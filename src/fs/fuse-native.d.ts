@@ -71,6 +71,12 @@ declare module 'fuse-native' {
     rmdir?(path: string, cb: Cb): void;
   }
 
+  /**
+   * Internal: what the native side calls for one op, with the calling fuse thread's locals (a Buffer over the
+   * C struct) and the opcode before the op's own arguments.
+   */
+  export type FuseHandler = (locals: Buffer, opcode: number, ...args: unknown[]) => void;
+
   export interface FuseOpts {
     debug?: boolean;
     force?: boolean;
@@ -91,6 +97,8 @@ declare module 'fuse-native' {
     static unmount(mountpoint: string, cb: (err: Error | null) => void): void;
     /** Internal: builds the "-o…" argument; a subclass overrides it to add options fuse-native has no name for. */
     protected _fuseOptions(): string;
+    /** Internal, called by the constructor: one handler per opcode, handed to the native side at mount. */
+    protected _makeHandlerArray(): FuseHandler[];
   }
 
   export default Fuse;

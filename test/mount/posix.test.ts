@@ -101,3 +101,107 @@ describe('a mount with --allow-other', () => {
     assert.equal(await shOk(`cat ${q(m('open/by-nobody.txt'))}`), 'new');
   });
 });
+
+describe('new files on a mount with --allow-other belong to the user who made them', () => {
+  const suite = mountSuite({ name: 'owner', namespace: 'owned' });
+  const m = (path = '') => `${suite.mountpoint}/${path}`;
+  /** Runs a shell script as uid:gid with no supplementary groups and the usual umask. */
+  const as = (uid: number, gid: number, script: string) =>
+    sh(`setpriv --reuid=${uid} --regid=${gid} --clear-groups sh -c ${q(`umask 022 && ${script}`)}`);
+  const asNobody = (script: string) => as(65534, 65534, script);
+  const owners = async (...paths: string[]) =>
+    (await shOk(`stat -c '%u:%g %A %n' ${paths.map((p) => q(m(p))).join(' ')}`)).trim().split('\n');
+
+  before(async () => {
+    await suite.start(['--allow-other']);
+    // mkdtemp made the suite's root 0700: let the other users walk down to the mount point and the plain copy.
+    await shOk(`chmod 755 ${q(suite.root)} && mkdir ${q(m('pub'))} && chmod 777 ${q(m('pub'))}`);
+  });
+
+  test('a file, directory and symlink made by uid 65534 are its own, and it can chmod, truncate and write them', async () => {
+    const made = await asNobody(
+      `cd ${q(m('pub'))} && printf hello > f && mkdir d && ln -s f l && ls -ln . > listing`,
+    );
+    assert.equal(made.code, 0, made.stderr);
+    assert.deepEqual(await owners('pub/f', 'pub/d', 'pub/l'), [
+      `65534:65534 -rw-r--r-- ${m('pub/f')}`,
+      `65534:65534 drwxr-xr-x ${m('pub/d')}`,
+      `65534:65534 lrwxrwxrwx ${m('pub/l')}`,
+    ]);
+    // What `ls -ln` showed the user itself, owner and group columns.
+    const listed = (await shOk(`cat ${q(m('pub/listing'))}`))
+      .split('\n')
+      .filter((line) => / (f|d|l -> f)$/.test(line))
+      .map((line) => line.split(/\s+/).slice(2, 4).join(':'));
+    assert.deepEqual(listed, ['65534:65534', '65534:65534', '65534:65534']);
+    const changed = await asNobody(
+      `cd ${q(m('pub'))} && chmod 600 f && truncate -s 2 f && printf XY >> f && chmod 700 d && touch d/inner && cat f`,
+    );
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(changed.stdout, 'heXY');
+    assert.deepEqual(await owners('pub/f', 'pub/d', 'pub/d/inner'), [
+      `65534:65534 -rw------- ${m('pub/f')}`,
+      `65534:65534 drwx------ ${m('pub/d')}`,
+      `65534:65534 -rw-r--r-- ${m('pub/d/inner')}`,
+    ]);
+  });
+
+  test('another user may not write or chmod them, their owner may not chgrp to a foreign group, root may chown', async () => {
+    const made = await asNobody(`printf mine > ${q(m('pub/kept.txt'))} && chmod 644 ${q(m('pub/kept.txt'))}`);
+    assert.equal(made.code, 0, made.stderr);
+    const write = await as(1000, 1000, `printf x >> ${q(m('pub/kept.txt'))}`);
+    assert.notEqual(write.code, 0);
+    assert.match(write.stderr, /Permission denied/);
+    const chmod = await as(1000, 1000, `chmod 666 ${q(m('pub/kept.txt'))}`);
+    assert.notEqual(chmod.code, 0);
+    assert.match(chmod.stderr, /Operation not permitted/);
+    const chgrp = await asNobody(`chgrp 100 ${q(m('pub/kept.txt'))}`);
+    assert.notEqual(chgrp.code, 0);
+    assert.match(chgrp.stderr, /Operation not permitted/);
+    assert.deepEqual(await owners('pub/kept.txt'), [`65534:65534 -rw-r--r-- ${m('pub/kept.txt')}`]);
+    await shOk(`chown 1000:100 ${q(m('pub/kept.txt'))}`);
+    assert.deepEqual(await owners('pub/kept.txt'), [`1000:100 -rw-r--r-- ${m('pub/kept.txt')}`]);
+    const appended = await as(1000, 1000, `printf ' now yours' >> ${q(m('pub/kept.txt'))}`);
+    assert.equal(appended.code, 0, appended.stderr);
+    const lost = await asNobody(`chmod 600 ${q(m('pub/kept.txt'))}`);
+    assert.match(lost.stderr, /Operation not permitted/);
+    assert.equal(await shOk(`cat ${q(m('pub/kept.txt'))}`), 'mine now yours');
+  });
+
+  test('under a setgid directory new entries take its group and new directories stay setgid, as on a local disk', async () => {
+    // The same steps in a directory on the mount and in one on the local disk: the owners, groups and modes
+    // they leave must be the same.
+    const steps = (dir: string) =>
+      `mkdir ${q(`${dir}/team`)} && chgrp 500 ${q(`${dir}/team`)} && chmod 2777 ${q(`${dir}/team`)}`;
+    const asUser = (dir: string) =>
+      `cd ${q(`${dir}/team`)} && printf x > f && ln -s f l && mkdir sub && mkdir sub/deeper && printf y > sub/deeper/g`;
+    const shown = async (dir: string) =>
+      (
+        await shOk(`cd ${q(`${dir}/team`)} && stat -c '%u:%g %A %n' . f l sub sub/deeper sub/deeper/g`)
+      ).trim();
+    await shOk(`chmod 777 ${q(suite.plain)}`);
+    for (const dir of [m('pub'), suite.plain]) {
+      await shOk(steps(dir));
+      const made = await asNobody(asUser(dir));
+      assert.equal(made.code, 0, made.stderr);
+    }
+    const onMount = await shown(m('pub'));
+    assert.equal(onMount, await shown(suite.plain));
+    assert.deepEqual(onMount.split('\n'), [
+      '0:500 drwxrwsrwx .',
+      '65534:500 -rw-r--r-- f',
+      '65534:500 lrwxrwxrwx l',
+      '65534:500 drwxr-sr-x sub',
+      '65534:500 drwxr-sr-x sub/deeper',
+      '65534:500 -rw-r--r-- sub/deeper/g',
+    ]);
+  });
+
+  test('the owners are stored: after a remount the files still belong to their makers', async () => {
+    await suite.remount();
+    assert.deepEqual(await owners('pub/f', 'pub/team/sub'), [
+      `65534:65534 -rw------- ${m('pub/f')}`,
+      `65534:500 drwxr-sr-x ${m('pub/team/sub')}`,
+    ]);
+  });
+});

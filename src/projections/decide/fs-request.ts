@@ -23,6 +23,7 @@ interface NewEntry {
   readonly path: string;
   /** Minted by the caller (`newInodeId`): ids are random, and decide draws no randomness. */
   readonly inode: InodeId;
+  /** The calling process's uid and gid; the new inode's owner follows from them and the parent (`newInodeOwner`). */
   readonly uid: number;
   readonly gid: number;
   readonly nowMs: number;

@@ -316,6 +316,25 @@ describe('MountedNamespace', () => {
     await m.fs.unlink('/f');
   });
 
+  test('new entries belong to the calling uid; under a setgid directory they take its gid, a new directory its setgid', async () => {
+    const m = await mount();
+    await m.fs.mkdir('/team', 0o777, 0, 0);
+    await m.fs.chown('/team', 0, 500);
+    await m.fs.chmod('/team', 0o2777);
+    await m.fs.release(await m.fs.create('/team/f', 0o644, 65534, 65534));
+    await m.fs.mkdir('/team/sub', 0o755, 65534, 65534);
+    await m.fs.symlink('f', '/team/l', 65534, 65534);
+    await m.fs.mkdir('/plain', 0o755, 1000, 100);
+    const shown = async (path: string) => {
+      const st = await m.fs.getattr(path);
+      return `${st.uid}:${st.gid} ${st.mode.toString(8)}`;
+    };
+    assert.equal(await shown('/team/f'), '65534:500 100644');
+    assert.equal(await shown('/team/sub'), '65534:500 42755');
+    assert.equal(await shown('/team/l'), '65534:500 120777');
+    assert.equal(await shown('/plain'), '1000:100 40755');
+  });
+
   test('a directory’s nlink is 2 plus its subdirectories', async () => {
     const m = await mount();
     await m.fs.mkdir('/d', 0o755, 0, 0);

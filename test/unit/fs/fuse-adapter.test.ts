@@ -169,6 +169,48 @@ describe('fuse ops over a FileSystemApi', () => {
     assert.deepEqual(modes, [0o755, 0o640, 0o4755]);
   });
 
+  test('create, mkdir, mknod and symlink pass on the uid and gid of the caller the op was dispatched for', async () => {
+    const calls: string[] = [];
+    const note = (op: string, uid: number, gid: number): void => {
+      calls.push(`${op} ${uid}:${gid}`);
+    };
+    let caller = { uid: 65534, gid: 65533, pid: 42, umask: 0o022 };
+    const ops = fuseOps(
+      fakeFs({
+        create: async (_p, _m, uid, gid) => {
+          note('create', uid, gid);
+          return 3;
+        },
+        mkdir: async (_p, _m, uid, gid) => note('mkdir', uid, gid),
+        symlink: async (_t, _p, uid, gid) => note('symlink', uid, gid),
+        release: async () => {},
+      }),
+      { log: () => {}, debug: false, caller: () => caller },
+    );
+    await call(ops.create, '/f', 0o100644);
+    await call(ops.mkdir, '/d', 0o040755);
+    caller = { uid: 1000, gid: 100, pid: 43, umask: 0o077 };
+    await call(ops.mknod, '/n', 0o100600, 0);
+    await call(ops.symlink, 'f', '/l');
+    assert.deepEqual(calls, [
+      'create 65534:65533',
+      'mkdir 65534:65533',
+      'create 1000:100',
+      'symlink 1000:100',
+    ]);
+  });
+
+  test('with debug, each call’s line names the process that made it', async () => {
+    const lines: string[] = [];
+    const ops = fuseOps(fakeFs({ getattr: async () => fileStat() }), {
+      log: (l) => lines.push(l),
+      debug: true,
+      caller: () => ({ uid: 65534, gid: 100, pid: 4242, umask: 0o022 }),
+    });
+    await call(ops.getattr, '/f');
+    assert.deepEqual(lines, ['getattr /f ok (pid 4242, uid 65534, gid 100)']);
+  });
+
   test('an unexpected exception becomes EIO and is logged with the op and path', async () => {
     const lines: string[] = [];
     const ops = opsFor({ readlink: async () => Promise.reject(new RangeError('bad offset')) }, lines);
