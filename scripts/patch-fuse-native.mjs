@@ -5,7 +5,10 @@
 // - libfuse 2.9's high-level API drops a SETATTR that sets mtime alone (what `tar x` and `touch -m` send)
 //   unless the filesystem declares `flag_utime_omit_ok`. With it, times arrive as UTIME_OMIT (the adapter reads
 //   the resulting 1073 ms as "keep") or UTIME_NOW (`touch`), which the glue now turns into the current time;
-// - and, for speed, getxattr of anything but user.* is answered in C (see below).
+// - and, for speed, getxattr of anything but user.* is answered in C (see below);
+// - st_ino is 64 bits: getStatArray (index.js) carries an ino given as a bigint in two uint32 slots, the low
+//   half where it always was and the high half after the 18 fields, and populate_stat puts them together, so
+//   with use_ino a file's inode number is derived from its id, stable across mounts, in stat and readdir alike.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +38,11 @@ const PATCHES = [
     'FUSE_METHOD(getxattr, 4, 1, (const char *path, const char *name, char *value, size_t size), {\n  if (strncmp(name, "user.", 5) != 0) return -ENODATA;\n  l->path = path;',
   ],
   [
+    // Needs the index.js patch below (19 slots per stat), which is applied first.
+    '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n}\n',
+    '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n  stat->st_ino |= ((uint64_t) *ints++) << 32;\n}\n',
+  ],
+  [
     'static void populate_stat (uint32_t *ints, struct stat* stat) {',
     `static uint64_t utimens_to_uint64 (const struct timespec* ts) {
   if (ts->tv_nsec == UTIME_NOW) {
@@ -48,6 +56,32 @@ const PATCHES = [
 static void populate_stat (uint32_t *ints, struct stat* stat) {`,
   ],
 ];
+// index.js: getStatArray's 64-bit st_ino (see the populate_stat patch above). Patched before the C side, so a
+// failure leaves either both halves or neither.
+const INDEX_PATCHES = [
+  ['  const ints = new Uint32Array(18)\n', '  const ints = new Uint32Array(19)\n'],
+  [
+    '  ints[7] = (stat && stat.ino) || 0\n',
+    `  const ino = (stat && stat.ino) || 0
+  ints[7] = typeof ino === 'bigint' ? Number(BigInt.asUintN(32, ino)) : ino
+  ints[18] = typeof ino === 'bigint' ? Number(BigInt.asUintN(32, ino >> 32n)) : Math.floor(ino / 4294967296)
+`,
+  ],
+];
+const indexSource = join(dir, 'index.js');
+let indexText = readFileSync(indexSource, 'utf8');
+let indexChanged = false;
+for (const [before, after] of INDEX_PATCHES) {
+  if (indexText.includes(after)) continue;
+  if (!indexText.includes(before)) {
+    console.error(`patch-fuse-native: index.js no longer contains ${JSON.stringify(before)}; not patched`);
+    process.exit(1);
+  }
+  indexText = indexText.replace(before, after);
+  indexChanged = true;
+}
+if (indexChanged) writeFileSync(indexSource, indexText);
+
 const source = join(dir, 'fuse-native.c');
 let text = readFileSync(source, 'utf8');
 let changed = false;

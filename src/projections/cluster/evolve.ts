@@ -49,6 +49,7 @@ export function evolveCluster(state: ClusterState, event: TgfsEvent): ClusterSta
     case 'Write':
     case 'Delete':
     case 'Move':
+    case 'Link':
     case 'SetAttr':
       return state;
   }

@@ -7,6 +7,7 @@ import type {
   TgfsEvent,
   VectorClock,
 } from '../../../src/events/types.js';
+import { schemaVersionOf } from '../../../src/events/types.js';
 
 export const NS = '0123456789abcdef0123456789abcdef';
 export const MACHINE_A: MachineId = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -22,7 +23,8 @@ export function event<K extends EventType>(
   clock: VectorClock = { [author]: seq },
 ): TgfsEvent {
   const stamp = typeof hlc === 'number' ? { wallMs: hlc, counter: 0 } : hlc;
-  return { v: 1, ns: NS, author, seq, prev: null, clock, hlc: stamp, type, body } as TgfsEvent;
+  const v = schemaVersionOf(type, body);
+  return { v, ns: NS, author, seq, prev: null, clock, hlc: stamp, type, body } as TgfsEvent;
 }
 
 /** A 32-hex inode id that is easy to read in failures: `inode(7)` → '0…07'. Avoids root (1) and trash (2). */
@@ -66,5 +68,10 @@ export class Author {
 
   remove(node: string, wallMs?: number): TgfsEvent {
     return this.emit('Delete', { inode: node }, wallMs);
+  }
+
+  /** A hard link: `entry` is the new name's own tree node. */
+  link(entry: string, node: string, parent: string, name: string, wallMs?: number): TgfsEvent {
+    return this.emit('Link', { entry, inode: node, parent, name }, wallMs);
   }
 }
