@@ -1,4 +1,4 @@
-// Two fixes to fuse-native 2.2.6's C glue (upstream is unmaintained), applied after install; the binding is
+// Fixes to fuse-native 2.2.6's C glue (upstream is unmaintained), applied after install; the binding is
 // then built from source, which node-gyp-build prefers over the prebuilt one:
 // - utimens handed the access time twice (l->atime was copied into the mtime argument), so `touch -d`,
 //   `cp -p` and `tar x` could not set mtimes;
@@ -10,6 +10,9 @@
 //   not belong to their creator. It is only valid in the fuse thread that runs the op, so that thread copies
 //   it into its locals before waking JavaScript; the fields come first in the struct, at byte offsets 0, 4,
 //   8, 12, where the adapter reads them from the locals buffer every handler receives (fuse-adapter.ts).
+// - st_ino is 64 bits: getStatArray (index.js) carries an ino given as a bigint in two uint32 slots, the low
+//   half where it always was and the high half after the 18 fields, and populate_stat puts them together, so
+//   with use_ino a file's inode number is derived from its id, stable across mounts, in stat and readdir alike.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,6 +50,11 @@ const PATCHES = [
     '  fuse_thread_locals_t *l = get_thread_locals();\\\n  struct fuse_context *caller = fuse_get_context();\\\n  l->caller_uid = caller->uid;\\\n  l->caller_gid = caller->gid;\\\n  l->caller_pid = caller->pid;\\\n  l->caller_umask = caller->umask;\\\n  l->op = op_##name;\\\n',
   ],
   [
+    // Needs the index.js patch below (19 slots per stat), which is applied first.
+    '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n}\n',
+    '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n  stat->st_ino |= ((uint64_t) *ints++) << 32;\n}\n',
+  ],
+  [
     'static void populate_stat (uint32_t *ints, struct stat* stat) {',
     `static uint64_t utimens_to_uint64 (const struct timespec* ts) {
   if (ts->tv_nsec == UTIME_NOW) {
@@ -60,6 +68,32 @@ const PATCHES = [
 static void populate_stat (uint32_t *ints, struct stat* stat) {`,
   ],
 ];
+// index.js: getStatArray's 64-bit st_ino (see the populate_stat patch above). Patched before the C side, so a
+// failure leaves either both halves or neither.
+const INDEX_PATCHES = [
+  ['  const ints = new Uint32Array(18)\n', '  const ints = new Uint32Array(19)\n'],
+  [
+    '  ints[7] = (stat && stat.ino) || 0\n',
+    `  const ino = (stat && stat.ino) || 0
+  ints[7] = typeof ino === 'bigint' ? Number(BigInt.asUintN(32, ino)) : ino
+  ints[18] = typeof ino === 'bigint' ? Number(BigInt.asUintN(32, ino >> 32n)) : Math.floor(ino / 4294967296)
+`,
+  ],
+];
+const indexSource = join(dir, 'index.js');
+let indexText = readFileSync(indexSource, 'utf8');
+let indexChanged = false;
+for (const [before, after] of INDEX_PATCHES) {
+  if (indexText.includes(after)) continue;
+  if (!indexText.includes(before)) {
+    console.error(`patch-fuse-native: index.js no longer contains ${JSON.stringify(before)}; not patched`);
+    process.exit(1);
+  }
+  indexText = indexText.replace(before, after);
+  indexChanged = true;
+}
+if (indexChanged) writeFileSync(indexSource, indexText);
+
 const source = join(dir, 'fuse-native.c');
 let text = readFileSync(source, 'utf8');
 let changed = false;

@@ -75,3 +75,9 @@ export const SELF_ADMISSION_LABEL = 'tgcryptfs/v1/self-admission';
 
 /** Starts the namespace state hash the convergence tests compare. */
 export const NAMESPACE_STATE_HASH_TAG = 'tgcryptfs/namespace-state/v1\n';
+
+/**
+ * Starts the hash an inode's st_ino is taken from (src/fs/inode-numbers.ts): a file shows the same inode number
+ * on every mount, remount and rebuild, so changing this renumbers every file for tools that remember them.
+ */
+export const INODE_NUMBER_TAG = bytes('tgcryptfs/st_ino/v1\0');

@@ -4,7 +4,8 @@ import {
   EVENT_TYPES,
   type EventBodies,
   type EventType,
-  READABLE_SCHEMA_VERSIONS,
+  SCHEMA_VERSION,
+  schemaVersionOf,
   type TgfsEvent,
 } from './types.js';
 
@@ -184,12 +185,13 @@ const BODY_FIELDS: { readonly [K in EventType]: readonly FieldSpec[] } = {
     req('inode', hex32),
     req('parent', hex32),
     req('name', text),
-    req('kind', oneOf('file', 'dir', 'symlink')),
+    req('kind', oneOf('file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'socket')),
     req('mode', uint),
     req('uid', uint),
     req('gid', uint),
     req('mtimeMs', milliseconds),
     opt('target', text),
+    opt('rdev', uint),
     opt('path', text),
   ],
   Write: [
@@ -200,8 +202,21 @@ const BODY_FIELDS: { readonly [K in EventType]: readonly FieldSpec[] } = {
     req('mtimeMs', milliseconds),
     opt('path', text),
   ],
-  Delete: [req('inode', hex32), opt('path', text)],
-  Move: [req('inode', hex32), req('parent', hex32), req('name', text), opt('path', text)],
+  Delete: [req('inode', hex32), opt('entry', hex32), opt('path', text)],
+  Move: [
+    req('inode', hex32),
+    opt('entry', hex32),
+    req('parent', hex32),
+    req('name', text),
+    opt('path', text),
+  ],
+  Link: [
+    req('entry', hex32),
+    req('inode', hex32),
+    req('parent', hex32),
+    req('name', text),
+    opt('path', text),
+  ],
   SetAttr: [
     req('inode', hex32),
     opt('mode', uint),
@@ -275,14 +290,14 @@ const ENVELOPE_FIELDS: readonly FieldSpec[] = [
 function normalise(value: unknown): TgfsEvent {
   if (!isMap(value)) throw malformed('event', 'a map', value);
   const v = value['v'];
-  if (typeof v === 'number' && Number.isSafeInteger(v) && !READABLE_SCHEMA_VERSIONS.includes(v)) {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > SCHEMA_VERSION) {
     throw new TgfsError(
       'EVENT_SCHEMA_UNKNOWN',
-      `event schema version ${v} is unknown to this version (knows ${READABLE_SCHEMA_VERSIONS.join(', ')})`,
+      `event schema version ${v} is unknown to this version (knows 1 to ${SCHEMA_VERSION})`,
     );
   }
-  if (typeof v !== 'number' || !READABLE_SCHEMA_VERSIONS.includes(v))
-    throw malformed('v', `a schema version (${READABLE_SCHEMA_VERSIONS.join(', ')})`, v);
+  if (v !== 1 && v !== SCHEMA_VERSION)
+    throw malformed('v', `a schema version from 1 to ${SCHEMA_VERSION}`, v);
   const envelope = record(value, ENVELOPE_FIELDS, 'event');
   const type = envelope['type'] as EventType;
   const body = record(envelope['body'], BODY_FIELDS[type], 'body');
@@ -291,6 +306,10 @@ function normalise(value: unknown): TgfsEvent {
       'EVENT_MALFORMED',
       'event field body: a Write needs exactly one of inline and extents',
     );
+  }
+  // A schema 1 event cannot use what schema 2 added: a build that knew only 1 would have read it otherwise.
+  if (schemaVersionOf(type, body as unknown as EventBodies[EventType]) > (v as number)) {
+    throw new TgfsError('EVENT_MALFORMED', `event field v: a ${type} like this one needs schema 2, not ${v}`);
   }
   envelope['body'] = body as unknown as EventBodies[EventType];
   return envelope as unknown as TgfsEvent;

@@ -4,12 +4,14 @@
  */
 
 /**
- * The schema this build writes. Version 2 added the trust events (ClusterCreated, MachineAdmitted,
- * MachineRemoved, MachineReplaced, MasterChanged) and optional fields of MachineJoined and NamespaceCreated; version 1 events
- * decode unchanged. A build that knows only 1 holds version 2 events (EVENT_SCHEMA_UNKNOWN) until upgraded.
+ * The newest event schema this build writes and reads. 2 added hard links (`Link`, the `entry` of `Move` and
+ * `Delete`), special files (the kinds fifo, chardev, blockdev and socket, `rdev`), and the trust events
+ * (ClusterCreated, MachineAdmitted, MachineRemoved, MachineReplaced, MasterChanged; `role`, `invitation` and
+ * `selfAdmission` of MachineJoined, `nonce` of NamespaceCreated). An event is stamped with the
+ * lowest version that can express it (`schemaVersionOf`), so a build that knows only 1 keeps reading every
+ * event that does not use the new vocabulary and halts ("upgrade") at one that does.
  */
 export const SCHEMA_VERSION = 2 as const;
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 export type SchemaVersion = 1 | 2;
 
 /** A lower-case UUID: version 8, derived from the machine's public key (src/crypto/ids.ts); v4 for legacy. */
@@ -35,7 +37,10 @@ export interface Hlc {
 /** machine id → number of events that machine emitted in this namespace that the clock's owner has seen. */
 export type VectorClock = Readonly<Record<MachineId, number>>;
 
-export type InodeKind = 'file' | 'dir' | 'symlink';
+export type InodeKind = 'file' | 'dir' | 'symlink' | SpecialKind;
+/** FIFOs, character and block devices, Unix sockets: metadata only (mode, rdev), never content. */
+export type SpecialKind = 'fifo' | 'chardev' | 'blockdev' | 'socket';
+export const SPECIAL_KINDS: readonly SpecialKind[] = ['fifo', 'chardev', 'blockdev', 'socket'];
 export type NamespaceMode = 'standalone' | 'master-replica' | 'distributed';
 export type ConflictStrategy = 'last-write-wins' | 'manual' | 'merge';
 
@@ -56,6 +61,8 @@ export interface CreateBody {
   readonly mtimeMs: number;
   /** Symlink target; absent for files and directories. */
   readonly target?: string;
+  /** Device number of a chardev or blockdev (Linux's encoding, as st_rdev shows it); schema 2. */
+  readonly rdev?: number;
   readonly path?: string;
 }
 
@@ -69,12 +76,32 @@ export interface WriteBody {
   readonly path?: string;
 }
 
+/**
+ * Removes one name of `inode`: its own (the name its Create made) or, with `entry` (schema 2), the hard link
+ * that entry is. The inode lives on while it has another name.
+ */
 export interface DeleteBody {
   readonly inode: InodeId;
+  readonly entry?: InodeId;
   readonly path?: string;
 }
 
+/** Moves one name of `inode` (its own, or with `entry` the hard link that entry is; schema 2). */
 export interface MoveBody {
+  readonly inode: InodeId;
+  readonly entry?: InodeId;
+  readonly parent: InodeId;
+  readonly name: string;
+  readonly path?: string;
+}
+
+/**
+ * A hard link (schema 2): a new name `name` in `parent` for an existing non-directory `inode`. The name is a
+ * node of its own in the tree, `entry` (a fresh id), so it moves and goes away like any other node while the
+ * inode's content and attributes stay shared by all its names.
+ */
+export interface LinkBody {
+  readonly entry: InodeId;
   readonly inode: InodeId;
   readonly parent: InodeId;
   readonly name: string;
@@ -190,6 +217,7 @@ export interface EventBodies {
   Write: WriteBody;
   Delete: DeleteBody;
   Move: MoveBody;
+  Link: LinkBody;
   SetAttr: SetAttrBody;
   NamespaceCreated: NamespaceCreatedBody;
   MachineJoined: MachineJoinedBody;
@@ -206,6 +234,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'Write',
   'Delete',
   'Move',
+  'Link',
   'SetAttr',
   'NamespaceCreated',
   'MachineJoined',
@@ -226,6 +255,31 @@ interface EnvelopeFields {
   readonly prev: Uint8Array | null;
   readonly clock: VectorClock;
   readonly hlc: Hlc;
+}
+
+/** The lowest schema version that can express an event of this type and body. */
+const SCHEMA_2_TYPES: readonly EventType[] = [
+  'Link',
+  'ClusterCreated',
+  'MachineAdmitted',
+  'MachineRemoved',
+  'MachineReplaced',
+  'MasterChanged',
+];
+
+export function schemaVersionOf<K extends EventType>(type: K, body: EventBodies[K]): SchemaVersion {
+  if (SCHEMA_2_TYPES.includes(type)) return 2;
+  if (type === 'MachineJoined') {
+    const j = body as MachineJoinedBody;
+    if (j.role !== undefined || j.invitation !== undefined || j.selfAdmission !== undefined) return 2;
+  }
+  if (type === 'NamespaceCreated' && (body as NamespaceCreatedBody).nonce !== undefined) return 2;
+  if ((type === 'Move' || type === 'Delete') && (body as MoveBody | DeleteBody).entry !== undefined) return 2;
+  if (type === 'Create') {
+    const create = body as CreateBody;
+    if (create.rdev !== undefined || (SPECIAL_KINDS as readonly string[]).includes(create.kind)) return 2;
+  }
+  return 1;
 }
 
 /** A decoded event, discriminated on `type`. */

@@ -4,7 +4,7 @@
  */
 
 export interface FileStat {
-  /** Full st_mode including the type bits (S_IFREG, S_IFDIR, S_IFLNK). */
+  /** Full st_mode including the type bits (S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK). */
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
@@ -12,9 +12,12 @@ export interface FileStat {
   readonly atimeMs: number;
   readonly mtimeMs: number;
   readonly ctimeMs: number;
+  /** Names of a file (its hard links); 2 plus the subdirectories for a directory. */
   readonly nlink: number;
-  /** Stable inode number for st_ino. */
-  readonly ino: number;
+  /** st_ino: 64 bits derived from the inode id, the same on every mount (inode-numbers.ts). */
+  readonly ino: bigint;
+  /** st_rdev: the device number of a device node, else 0. */
+  readonly rdev: number;
 }
 
 export interface FsStats {
@@ -47,6 +50,8 @@ export interface FileSystemApi {
   mkdir(path: string, mode: number, uid: number, gid: number): Promise<void>;
   rmdir(path: string): Promise<void>;
   create(path: string, mode: number, uid: number, gid: number): Promise<Fd>;
+  /** mknod(2): `mode` with its type bits (regular file, FIFO, character or block device, socket). */
+  mknod(path: string, mode: number, rdev: number, uid: number, gid: number): Promise<void>;
   open(path: string, flags: number): Promise<Fd>;
   read(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number>;
   write(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number>;
@@ -60,7 +65,7 @@ export interface FileSystemApi {
   utimens(path: string, atimeMs: number, mtimeMs: number): Promise<void>;
   symlink(target: string, path: string, uid: number, gid: number): Promise<void>;
   readlink(path: string): Promise<string>;
-  /** Hard links are not supported: NOT_PERMITTED (EPERM). */
+  /** Another name for a non-directory: NOT_PERMITTED (EPERM) for a directory. */
   link(existing: string, path: string): Promise<void>;
   statfs(): Promise<FsStats>;
   /** Commits buffered writes as events (durable in the local home) before resolving. */

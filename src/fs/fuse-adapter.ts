@@ -4,7 +4,8 @@
  *
  * fuse-native 2.2.6 facts this file relies on (node_modules/fuse-native/index.js, fuse-native.c):
  * - callbacks take (result, value): result 0 or -errno; read/write answer with the byte count as result.
- * - stat times are milliseconds (numbers or Dates), carried as two uint32 halves; ino/mode/uid are uint32.
+ * - stat times are milliseconds (numbers or Dates), carried as two uint32 halves; mode/uid are uint32; ino is
+ *   a bigint carried as two uint32 halves (scripts/patch-fuse-native.mjs) and reaches st_ino through use_ino.
  * - readdir may answer (0, names, stats) with one stat per name: the stat's type bits become d_type, so
  *   `find` and `ls` need no extra lookup per entry.
  * - its fgetattr handler calls ops.getattr(path), never ops.fgetattr.
@@ -45,7 +46,6 @@ export interface MountedFileSystem {
 }
 
 const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 const PERMISSION_BITS = 0o7777;
 /**
  * Only the user.* xattr namespace is stored. system.posix_acl_* must fail with EOPNOTSUPP, or `cp -p`
@@ -325,19 +325,10 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
         cb,
       );
     },
-    mknod: (path, mode, _dev, cb) => {
+    // FIFOs, device nodes and sockets (a bind(2) inside the mount) as well as regular files; mode keeps its type bits.
+    mknod: (path, mode, dev, cb) => {
       const { uid, gid } = callerOf();
-      plain(
-        'mknod',
-        path,
-        async () => {
-          // Device nodes, FIFOs and sockets have no place in a synced store.
-          if ((mode & S_IFMT) !== S_IFREG)
-            throw new TgfsError('NOT_PERMITTED', `cannot create special file ${path}`);
-          await fs.release(await fs.create(path, mode & PERMISSION_BITS, uid, gid));
-        },
-        cb,
-      );
+      plain('mknod', path, () => fs.mknod(path, mode & (S_IFMT | PERMISSION_BITS), dev, uid, gid), cb);
     },
     open: (path, flags, cb) =>
       run(
@@ -475,6 +466,7 @@ function toFuseStat(s: FileStat): FuseStat {
     size: s.sizeBytes,
     nlink: s.nlink,
     ino: s.ino,
+    rdev: s.rdev,
     blksize: 4096,
     // du and `ls -s` count 512-byte blocks.
     blocks: Math.ceil(s.sizeBytes / 512),

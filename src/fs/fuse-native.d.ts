@@ -11,7 +11,8 @@ declare module 'fuse-native' {
     size: number;
     dev?: number;
     nlink: number;
-    ino: number;
+    /** A bigint carries all 64 bits (patched getStatArray, scripts/patch-fuse-native.mjs); a number 32. */
+    ino: number | bigint;
     rdev?: number;
     blksize?: number;
     blocks?: number;

@@ -3,9 +3,13 @@
  *
  * - big_writes,max_write=131072: without them the kernel sends 4 KiB writes (~49 MB/s through Node); 128 KiB
  *   pieces cost 32× fewer FUSE round trips.
- * - use_ino: st_ino comes from FileStat.ino instead of libfuse's own numbering. Those numbers are handed out by
- *   first sight in each mount session, so today they are NOT stable across remounts (the POSIX issue derives
- *   them from the inode id); within a session they are, which tar's hard-link detection needs.
+ * - use_ino: st_ino (and readdir's d_ino) come from FileStat.ino instead of libfuse's own node numbers: 64 bits
+ *   derived from the inode id (inode-numbers.ts), so they are the same on every mount, remount and rebuild, and
+ *   all names of a hard-linked file share one, which tar, rsync -H and cp -a rely on.
+ * - the attribute cache stays at libfuse's 1 s: libfuse's path-based API gives each name of a hard-linked file
+ *   its own kernel inode, so after a link or unlink the *other* names may show the old st_nlink for up to a
+ *   second (`stat --cached=never` asks afresh). attr_timeout=0 would fix that at 10× or more the cost of every
+ *   `ls -l` and `du`.
  * - default_permissions (a fuse-native named option, see fuse-adapter.ts): the kernel checks mode/uid/gid
  *   itself, so the filesystem never has to reimplement access(2); ACL denials still come back as EACCES.
  */

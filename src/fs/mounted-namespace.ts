@@ -1,8 +1,7 @@
 import { constants } from 'node:fs';
 import { newInodeId } from '../crypto/ids.js';
 import { TgfsError } from '../errors.js';
-import type { Extent, InodeId, WriteBody } from '../events/types.js';
-import { ROOT_INODE } from '../events/types.js';
+import type { Extent, InodeId, InodeKind, SpecialKind, WriteBody } from '../events/types.js';
 import { isOwnerId, PERMISSION_BITS } from '../projections/decide/attrs.js';
 import { decide } from '../projections/decide/decide.js';
 import type { AttrRequest, FsRequest } from '../projections/decide/fs-request.js';
@@ -10,6 +9,7 @@ import { NAME_MAX_BYTES, nodeAt } from '../projections/decide/paths.js';
 import {
   childrenOf,
   type InodeView,
+  linkCount,
   liveCount,
   nodeOf,
   subdirectoryCount,
@@ -17,6 +17,7 @@ import {
 import type { NamespaceState } from '../projections/namespace/state.js';
 import type { Replica } from '../projections/replica.js';
 import type { DirEntry, Fd, FileStat, FileSystemApi, FsStats } from './file-system-api.js';
+import { inodeNumberOf } from './inode-numbers.js';
 import { PrestagedContent, type SettlingContentStore } from './prestaged-content.js';
 import { WorkingCopy } from './working-copy.js';
 
@@ -61,6 +62,24 @@ const UNKNOWN_SPACE: DiskSpace = {
   blocksAvailable: 2 ** 31,
 };
 
+const TYPE_BITS: { readonly [K in InodeKind]: number } = {
+  file: constants.S_IFREG,
+  dir: constants.S_IFDIR,
+  symlink: constants.S_IFLNK,
+  fifo: constants.S_IFIFO,
+  chardev: constants.S_IFCHR,
+  blockdev: constants.S_IFBLK,
+  socket: constants.S_IFSOCK,
+};
+
+/** mknod's type bits → the special kinds, which hold metadata only. */
+const SPECIAL_TYPES: ReadonlyMap<number, SpecialKind> = new Map([
+  [constants.S_IFIFO, 'fifo'],
+  [constants.S_IFCHR, 'chardev'],
+  [constants.S_IFBLK, 'blockdev'],
+  [constants.S_IFSOCK, 'socket'],
+]);
+
 interface OpenFile {
   readonly inode: InodeId;
   readonly path: string;
@@ -86,7 +105,6 @@ export class MountedNamespace implements FileSystemApi {
   private readonly copies = new Map<InodeId, SharedCopy>();
   /** Serialises content commits per inode so two flushes never race on one file. */
   private readonly commitChains = new Map<InodeId, Promise<unknown>>();
-  private readonly inos = new Map<InodeId, number>([[ROOT_INODE, 1]]);
   private readonly now: () => number;
   private readonly owner: { readonly uid: number; readonly gid: number };
 
@@ -184,6 +202,27 @@ export class MountedNamespace implements FileSystemApi {
     return this.allocFd(inode, path);
   }
 
+  async mknod(path: string, mode: number, rdev: number, uid: number, gid: number): Promise<void> {
+    const type = mode & constants.S_IFMT;
+    // mknod of a regular file (what some tools use instead of creat) is a create that is closed at once.
+    if (type === constants.S_IFREG || type === 0)
+      return this.release(await this.create(path, mode, uid, gid));
+    const fileType = SPECIAL_TYPES.get(type);
+    if (fileType === undefined)
+      throw new TgfsError('INVALID_ARGUMENT', `${path}: mknod of file type 0o${type.toString(8)}`);
+    await this.change(path, {
+      kind: 'mknod',
+      path,
+      fileType,
+      mode,
+      rdev,
+      inode: newInodeId(),
+      uid,
+      gid,
+      nowMs: this.now(),
+    });
+  }
+
   async read(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number> {
     const open = this.openFile(fd);
     const shared = this.copies.get(open.inode);
@@ -271,7 +310,7 @@ export class MountedNamespace implements FileSystemApi {
   }
 
   async link(existing: string, path: string): Promise<void> {
-    decide(this.state, { kind: 'link', existing, path });
+    await this.change(path, { kind: 'link', existing, path, entry: newInodeId(), nowMs: this.now() });
   }
 
   async unlink(path: string): Promise<void> {
@@ -450,12 +489,7 @@ export class MountedNamespace implements FileSystemApi {
 
   private statOf(node: InodeView): FileStat {
     const open = this.copies.get(node.inode);
-    const typeBits =
-      node.kind === 'dir'
-        ? constants.S_IFDIR
-        : node.kind === 'symlink'
-          ? constants.S_IFLNK
-          : constants.S_IFREG;
+    const typeBits = TYPE_BITS[node.kind];
     const sizeBytes =
       open !== undefined
         ? open.copy.sizeBytes
@@ -467,24 +501,20 @@ export class MountedNamespace implements FileSystemApi {
       mode: typeBits | (node.mode & PERMISSION_BITS),
       uid: isOwnerId(node.uid) ? node.uid : this.owner.uid,
       gid: isOwnerId(node.gid) ? node.gid : this.owner.gid,
-      sizeBytes: node.kind === 'dir' ? 4096 : sizeBytes,
+      sizeBytes: node.kind === 'dir' ? 4096 : SPECIAL_TYPES.has(typeBits) ? 0 : sizeBytes,
       atimeMs: node.atimeMs,
       mtimeMs,
       // A buffered truncate or write changes the inode now, not when it is committed.
       ctimeMs: open?.copy.dirty === true ? Math.max(node.ctimeMs, mtimeMs) : node.ctimeMs,
-      // A directory is linked from its parent, from its own ".", and from each subdirectory's "..".
-      nlink: node.kind === 'dir' ? 2 + subdirectoryCount(this.state, node.inode) : 1,
-      ino: this.inoOf(node.inode),
+      // A directory is linked from its parent, from its own ".", and from each subdirectory's "..". Anything
+      // else has one link per name; an open file whose names are all gone has none.
+      nlink:
+        node.kind === 'dir'
+          ? 2 + subdirectoryCount(this.state, node.inode)
+          : linkCount(this.state, node.inode),
+      ino: inodeNumberOf(node.inode),
+      rdev: node.rdev,
     };
-  }
-
-  private inoOf(inode: InodeId): number {
-    let ino = this.inos.get(inode);
-    if (ino === undefined) {
-      ino = this.inos.size + 1;
-      this.inos.set(inode, ino);
-    }
-    return ino;
   }
 
   private allocFd(inode: InodeId, path: string): Fd {

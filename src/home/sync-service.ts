@@ -249,6 +249,7 @@ function infoPath(e: TgfsEvent): string | null {
     case 'Create':
       return e.body.path ?? e.body.name;
     case 'Move':
+    case 'Link':
       return e.body.path ?? e.body.name;
     case 'Write':
     case 'Delete':

@@ -8,11 +8,11 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { NAMESPACE_STATE_HASH_TAG } from '../crypto/contexts.js';
 import { type InodeId, ROOT_INODE } from '../events/types.js';
 import { shownNameOf } from './namespace/dir-index.js';
-import { childrenOf } from './namespace/queries.js';
+import { entriesOf } from './namespace/queries.js';
 import type { NamespaceState, Register } from './namespace/state.js';
 
 export function namespaceStateHash(state: NamespaceState): string {
-  const inodes = new Set<InodeId>([...state.links.keys(), ...state.attrs.keys()]);
+  const inodes = new Set<InodeId>([...state.links.keys(), ...state.attrs.keys(), ...state.entries.keys()]);
   const sorted = [...inodes].sort();
   const live = liveSet(state);
   const hash = sha256.create();
@@ -21,7 +21,11 @@ export function namespaceStateHash(state: NamespaceState): string {
   return bytesToHex(hash.digest());
 }
 
-/** One inode as plain JSON: fields in a fixed order, byte strings as hex, xattrs sorted, tombstones left out. */
+/**
+ * One tree node or inode as plain JSON: fields in a fixed order, byte strings as hex, xattrs sorted, tombstones
+ * left out. What schema 2 added (a device number, the inode a link entry names) is appended only where present,
+ * so a state folded from schema 1 events hashes as it always did.
+ */
 function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId>): unknown[] {
   const link = state.links.get(inode);
   const attrs = state.attrs.get(inode);
@@ -33,7 +37,7 @@ function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId
           .filter((entry): entry is [string, Register<Uint8Array>] => entry[1].value !== null)
           .map(([name, reg]) => [name, bytesToHex(reg.value)])
           .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
-  return [
+  const fields = [
     inode,
     live.has(inode),
     link === undefined ? null : [link.parent, link.name, shownNameOf(state, link)],
@@ -54,16 +58,23 @@ function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId
         ],
     xattrs,
   ];
+  const rdev = attrs?.created?.value.rdev;
+  if (rdev !== undefined) fields.push(['rdev', rdev]);
+  const target = state.entries.get(inode)?.value;
+  if (target !== undefined) fields.push(['names', target]);
+  return fields;
 }
 
-/** Live nodes by one walk from root (isLive per node would cost O(depth) each). */
+/** Live tree nodes and inodes by one walk from root (isLive per node would cost O(depth) each). */
 function liveSet(state: NamespaceState): Set<InodeId> {
   const live = new Set<InodeId>([ROOT_INODE]);
   const stack: InodeId[] = [ROOT_INODE];
   for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
-    for (const [, child] of childrenOf(state, dir)) {
-      live.add(child);
-      stack.push(child);
+    for (const child of entriesOf(state, dir)) {
+      const reached = live.has(child.inode);
+      live.add(child.entry);
+      live.add(child.inode);
+      if (!reached) stack.push(child.inode);
     }
   }
   return live;

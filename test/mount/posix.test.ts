@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { mountSuite, q, sh, shOk } from './harness/index.js';
+import { linkGroups, manifest, mountSuite, q, sh, shOk } from './harness/index.js';
 
 describe('POSIX answers on a mount', () => {
   const suite = mountSuite({ name: 'posix', namespace: 'posix' });
@@ -203,5 +203,177 @@ describe('new files on a mount with --allow-other belong to the user who made th
       `65534:65534 -rw------- ${m('pub/f')}`,
       `65534:500 drwxr-sr-x ${m('pub/team/sub')}`,
     ]);
+  });
+});
+
+describe('hard links on a mount', () => {
+  const suite = mountSuite({ name: 'links', namespace: 'links' });
+  const m = (path = '') => `${suite.mountpoint}/${path}`;
+  /**
+   * Another name's attributes may be cached by the kernel from up to a second before a link or unlink changed
+   * them (see src/fs/mount-options.ts): `--cached=never` asks the filesystem, as a tool that must know does.
+   */
+  const fresh = async (fmt: string, ...paths: string[]) =>
+    (await shOk(`stat --cached=never -c ${q(fmt)} ${paths.map(q).join(' ')}`)).trim().split('\n');
+
+  before(() => suite.start());
+
+  test('ln gives a file a second name: one inode, two links, shared content and mode; rm of one keeps the other', async () => {
+    await shOk(`mkdir ${q(m('ln'))} && printf one > ${q(m('ln/a'))} && ln ${q(m('ln/a'))} ${q(m('ln/b'))}`);
+    // The new name is looked up by the link itself: a plain stat shows it right away.
+    const [a, b] = (await shOk(`stat -c '%i %h' ${q(m('ln/a'))} ${q(m('ln/b'))}`)).trim().split('\n');
+    assert.equal(a?.split(' ')[0], b?.split(' ')[0], 'one inode number');
+    assert.equal(b?.split(' ')[1], '2');
+    assert.deepEqual(await fresh('%h', m('ln/a')), ['2']);
+    await shOk(`printf two >> ${q(m('ln/b'))} && chmod 600 ${q(m('ln/a'))}`);
+    assert.equal(await shOk(`cat ${q(m('ln/a'))}`), 'onetwo');
+    assert.deepEqual(await fresh('%a', m('ln/b')), ['600']);
+    await shOk(`mv ${q(m('ln/b'))} ${q(m('ln/c'))}`);
+    assert.equal(
+      await shOk(`cat ${q(m('ln/a'))} ${q(m('ln/c'))}`),
+      'onetwoonetwo',
+      'rename of one name leaves the other',
+    );
+    await shOk(`rm ${q(m('ln/a'))}`);
+    assert.deepEqual(await fresh('%h', m('ln/c')), ['1']);
+    assert.equal(await shOk(`cat ${q(m('ln/c'))}`), 'onetwo');
+  });
+
+  test('a directory cannot be hard-linked, and an existing name is not replaced', async () => {
+    await shOk(`mkdir ${q(m('dir'))} && touch ${q(m('taken'))} ${q(m('src'))}`);
+    const dir = await sh(`ln ${q(m('dir'))} ${q(m('dir2'))}`);
+    assert.notEqual(dir.code, 0);
+    assert.match(dir.stderr, /hard link not allowed for directory/);
+    const taken = await sh(`ln ${q(m('src'))} ${q(m('taken'))}`);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /File exists/);
+  });
+
+  /** A tree with hard links inside one directory and across directories, in the plain scratch directory. */
+  async function linkedTree(name: string): Promise<string> {
+    const dir = `${suite.plain}/${name}`;
+    await shOk(`
+      set -e
+      mkdir -p ${q(dir)}/x/y ${q(dir)}/z
+      printf 'shared\\n' > ${q(dir)}/x/one
+      head -c 300000 /dev/urandom > ${q(dir)}/x/y/big
+      ln ${q(dir)}/x/one ${q(dir)}/x/two
+      ln ${q(dir)}/x/one ${q(dir)}/z/three
+      ln ${q(dir)}/x/y/big ${q(dir)}/z/big-again
+      printf 'alone\\n' > ${q(dir)}/z/single
+    `);
+    return dir;
+  }
+
+  const expectedGroups = ['2 x/y/big z/big-again', '3 x/one x/two z/three'].join('\n');
+  const sameTree = async (copy: string, original: string) =>
+    assert.equal(
+      await manifest(copy, { dirSizes: false, mtime: 'seconds' }),
+      await manifest(original, { dirSizes: false, mtime: 'seconds' }),
+    );
+
+  test('tar x into the mount makes hard links of the archive’s links', async () => {
+    const src = await linkedTree('tar-src');
+    await shOk(`mkdir ${q(m('tar'))} && tar -C ${q(src)} -cf - . | tar -C ${q(m('tar'))} -xf -`);
+    assert.equal(await linkGroups(m('tar')), expectedGroups);
+    await sameTree(m('tar'), src);
+  });
+
+  test('rsync -aH into the mount keeps hard links, and a second run has nothing to do', async () => {
+    const src = await linkedTree('rsync-src');
+    await shOk(`rsync -aH ${q(`${src}/`)} ${q(m('rsync/'))}`);
+    assert.equal(await linkGroups(m('rsync')), expectedGroups);
+    await sameTree(m('rsync'), src);
+    assert.equal((await shOk(`rsync -aHi ${q(`${src}/`)} ${q(m('rsync/'))}`)).trim(), '');
+  });
+
+  test('cp -a into the mount keeps hard links', async () => {
+    const src = await linkedTree('cp-src');
+    await shOk(`cp -a ${q(src)} ${q(m('cp'))}`);
+    assert.equal(await linkGroups(m('cp')), expectedGroups);
+    await sameTree(m('cp'), src);
+  });
+
+  test('after a remount the same names share the same inode numbers, and tar, rsync -aH and cp -a copy them out', async () => {
+    const inodes = () => shOk(`cd ${q(m())} && find . -printf '%i %P\\n' | sort -k2`);
+    const before = await inodes();
+    assert.match(before, /^1 $/m, 'the root is inode 1');
+    await suite.remount();
+    assert.equal(await inodes(), before);
+    for (const dir of ['tar', 'rsync', 'cp']) assert.equal(await linkGroups(m(dir)), expectedGroups, dir);
+    const out = (name: string) => `${suite.plain}/${name}`;
+    await shOk(
+      `mkdir ${q(out('tar-back'))} && tar -C ${q(m('tar'))} -cf - . | tar -C ${q(out('tar-back'))} -xf -`,
+    );
+    await shOk(`rsync -aH ${q(m('rsync/'))} ${q(`${out('rsync-back')}/`)}`);
+    await shOk(`cp -a ${q(m('cp'))} ${q(out('cp-back'))}`);
+    for (const name of ['tar-back', 'rsync-back', 'cp-back']) {
+      assert.equal(await linkGroups(out(name)), expectedGroups, name);
+      await sameTree(out(name), out(`${name.split('-')[0]}-src`));
+    }
+    await shOk(`rm ${q(m('tar/x/one'))} ${q(m('tar/x/two'))}`);
+    assert.deepEqual(await fresh('%h', m('tar/z/three')), ['1']);
+    assert.equal(await shOk(`cat ${q(m('tar/z/three'))}`), 'shared\n');
+  });
+
+  test('readdir reports each entry’s d_ino equal to its st_ino', async () => {
+    const py = `import os, sys
+for e in os.scandir(sys.argv[1]):
+    assert e.inode() == os.stat(e.path, follow_symlinks=False).st_ino, e.path
+print('ok')`;
+    assert.equal(
+      (await shOk(`python3 -c ${q(py)} ${q(m('tar/z'))} && python3 -c ${q(py)} ${q(m())}`)).trim(),
+      'ok\nok',
+    );
+  });
+});
+
+describe('FIFOs, device nodes and sockets on a mount', () => {
+  const suite = mountSuite({ name: 'special', namespace: 'special' });
+  const m = (path = '') => `${suite.mountpoint}/${path}`;
+
+  before(() => suite.start());
+
+  test('mkfifo makes a FIFO that carries data between two processes', async () => {
+    await shOk(`mkfifo -m 640 ${q(m('pipe'))}`);
+    assert.equal((await shOk(`stat -c '%F %a %s' ${q(m('pipe'))}`)).trim(), 'fifo 640 0');
+    const out = await shOk(`(printf 'through the pipe' > ${q(m('pipe'))} &) && cat ${q(m('pipe'))}`);
+    assert.equal(out, 'through the pipe');
+  });
+
+  test('mknod makes character and block device nodes with their device numbers', async () => {
+    await shOk(`mknod -m 666 ${q(m('null'))} c 1 3 && mknod ${q(m('disk'))} b 8 1`);
+    const st = await shOk(`stat -c '%n %F %t %T' ${q(m('null'))} ${q(m('disk'))}`);
+    assert.equal(st, `${m('null')} character special file 1 3\n${m('disk')} block special file 8 1\n`);
+    assert.match(await shOk(`ls -l ${q(m('null'))}`), /^crw-rw-rw- .* 1, +3 /);
+  });
+
+  test('a Unix socket bound inside the mount takes connections', async () => {
+    const py = `import socket, sys
+path = sys.argv[1]
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+server.listen(1)
+client = socket.socket(socket.AF_UNIX)
+client.connect(path)
+client.sendall(b'hello over the socket')
+conn, _ = server.accept()
+print(conn.recv(100).decode())`;
+    assert.equal((await shOk(`python3 -c ${q(py)} ${q(m('sock'))}`)).trim(), 'hello over the socket');
+    assert.equal((await shOk(`stat -c %F ${q(m('sock'))}`)).trim(), 'socket');
+  });
+
+  test('listings show each special file’s type without a stat, and they survive a remount', async () => {
+    const types = () => shOk(`cd ${q(m())} && find . -mindepth 1 -printf '%y %P %i\\n' | sort -k2`);
+    const before = await types();
+    assert.match(before, /^p pipe /m);
+    assert.match(before, /^c null /m);
+    assert.match(before, /^b disk /m);
+    assert.match(before, /^s sock /m);
+    await suite.remount();
+    assert.equal(await types(), before);
+    assert.equal((await shOk(`stat -c '%t %T' ${q(m('null'))}`)).trim(), '1 3');
+    await shOk(`rm ${q(m('pipe'))} ${q(m('null'))} ${q(m('disk'))} ${q(m('sock'))}`);
+    assert.equal(await shOk(`ls -A ${q(m())}`), '');
   });
 });

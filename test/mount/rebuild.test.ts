@@ -73,6 +73,8 @@ describe('tgcryptfs rebuild', () => {
       head -c 5000000 /dev/urandom > tree/big.bin
       for i in $(seq 1 40); do printf 'file %s\\n' $i > tree/a/small-$i.txt; done
       ln -s a/hello.txt tree/link
+      ln tree/a/hello.txt tree/a/b/hard
+      mkfifo tree/fifo
       chmod 600 tree/a/hello.txt
       chmod 750 tree/a/b/medium.bin
       chmod 700 tree/a/b/c
@@ -81,6 +83,15 @@ describe('tgcryptfs rebuild', () => {
     await shOk(`tar -C ${q(plain)} -cf - tree | tar -C ${q(mnt())} -xf -`);
     const written = await manifest(mnt());
     assert.match(written, /tree\/big\.bin f 644 5000000 /);
+    // Inode numbers and link counts: the same names share the same inode number, before and after.
+    const inodes = () => shOk(`cd ${q(mnt())} && find . -printf '%i %P\\n' | sort -k2`);
+    const links = () =>
+      shOk(
+        `stat --cached=never -c '%i %h %F %n' ${q(mnt())}/tree/a/hello.txt ${q(mnt())}/tree/a/b/hard ${q(mnt())}/tree/fifo`,
+      );
+    const writtenInodes = await inodes();
+    const writtenLinks = await links();
+    assert.match(writtenLinks, /^(\d+) 2 regular file .*\n\1 2 regular file .*\n\d+ 1 fifo /);
     // Unmounting pushes everything, the cluster's own events (machine, namespace) included: nothing more is
     // needed before the machine is lost.
     await unmount(first);
@@ -97,6 +108,8 @@ describe('tgcryptfs rebuild', () => {
 
     const second = await mount();
     assert.equal(await manifest(mnt()), written);
+    assert.equal(await inodes(), writtenInodes);
+    assert.equal(await links(), writtenLinks);
     await unmount(second);
   });
 });

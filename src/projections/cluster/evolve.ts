@@ -113,6 +113,7 @@ function apply(state: ClusterState, event: TgfsEvent): void {
     case 'Write':
     case 'Delete':
     case 'Move':
+    case 'Link':
     case 'SetAttr':
       return;
   }

@@ -4,6 +4,7 @@ import type { Command } from '../replica.js';
 import { decideAttrs } from './attrs.js';
 import { decideCreate } from './create.js';
 import type { FsRequest } from './fs-request.js';
+import { decideLink } from './link.js';
 import { nodeAt } from './paths.js';
 import { decideRmdir, decideUnlink } from './remove.js';
 import { decideRename } from './rename.js';
@@ -18,6 +19,7 @@ export function decide(state: NamespaceState, request: FsRequest): Command[] {
     case 'create':
     case 'mkdir':
     case 'symlink':
+    case 'mknod':
       return decideCreate(state, request);
     case 'unlink':
       return decideUnlink(state, request.path, request.nowMs);
@@ -32,7 +34,7 @@ export function decide(state: NamespaceState, request: FsRequest): Command[] {
     case 'removexattr':
       return decideAttrs(state, request);
     case 'link':
-      throw new TgfsError('NOT_PERMITTED', `${request.path}: hard links are not supported`);
+      return decideLink(state, request);
     case 'truncate':
       if (nodeAt(state, request.path).kind === 'dir')
         throw new TgfsError('IS_DIR', `${request.path}: is a directory`);

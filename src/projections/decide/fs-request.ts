@@ -1,4 +1,4 @@
-import type { InodeId } from '../../events/types.js';
+import type { InodeId, SpecialKind } from '../../events/types.js';
 
 /**
  * One POSIX call, as `decide` needs it: paths as the kernel gave them, plus what a pure function cannot make
@@ -10,14 +10,31 @@ export type FsRequest =
   | { readonly kind: 'rmdir'; readonly path: string; readonly nowMs: number }
   | { readonly kind: 'rename'; readonly from: string; readonly to: string; readonly nowMs: number }
   | AttrRequest
-  | { readonly kind: 'link'; readonly existing: string; readonly path: string }
+  | LinkRequest
   /** Only the precondition: the new content itself is committed from the open file's working copy. */
   | { readonly kind: 'truncate'; readonly path: string };
 
 /** A new entry at `path`, whose name must be free. */
 export type CreateRequest =
   | (NewEntry & { readonly kind: 'create' | 'mkdir'; readonly mode: number })
-  | (NewEntry & { readonly kind: 'symlink'; readonly target: string });
+  | (NewEntry & { readonly kind: 'symlink'; readonly target: string })
+  /** mknod(2) of a FIFO, device node or socket: metadata only. `rdev` matters for devices alone. */
+  | (NewEntry & {
+      readonly kind: 'mknod';
+      readonly fileType: SpecialKind;
+      readonly mode: number;
+      readonly rdev: number;
+    });
+
+/** link(2): `path` becomes another name of the inode at `existing`. */
+export interface LinkRequest {
+  readonly kind: 'link';
+  readonly existing: string;
+  readonly path: string;
+  /** Minted by the caller (`newInodeId`): the tree node the new name is. */
+  readonly entry: InodeId;
+  readonly nowMs: number;
+}
 
 interface NewEntry {
   readonly path: string;

@@ -1,6 +1,6 @@
 import { TgfsError } from '../../errors.js';
 import { type InodeId, ROOT_INODE } from '../../events/types.js';
-import { type InodeView, nodeOf, resolvePath } from '../namespace/queries.js';
+import { type InodeView, lookupName, nodeOf, resolvePath } from '../namespace/queries.js';
 import type { NamespaceState } from '../namespace/state.js';
 
 /** Linux's NAME_MAX: longer names would fail on any tool that copies them back to a local disk. */
@@ -26,6 +26,24 @@ export function nodeAt(state: NamespaceState, path: string): InodeView {
     throw new TgfsError('NAME_TOO_LONG', `${path}: file name too long`);
   }
   throw new TgfsError('NOT_FOUND', `${path}: no such file or directory`);
+}
+
+/**
+ * The name shown at `path` — the tree node that unlink and rename act on, which for a hard link is not the
+ * inode's own — with the inode it names and the directory holding it. Fails as `nodeAt` does.
+ */
+export function nameAt(
+  state: NamespaceState,
+  path: string,
+): { node: InodeView; entry: InodeId; parent: InodeId } {
+  const node = nodeAt(state, path);
+  const segments = path.split('/').filter((segment) => segment !== '');
+  const name = segments.pop();
+  if (name === undefined) return { node, entry: ROOT_INODE, parent: ROOT_INODE };
+  const parent = resolvePath(state, segments.join('/'));
+  const link = parent === undefined ? undefined : lookupName(state, parent, name);
+  if (parent === undefined || link === undefined) throw new TypeError(`${path} resolved but has no name`);
+  return { node, entry: link.inode, parent };
 }
 
 export function splitPath(path: string): { parentPath: string; name: string } {

@@ -1,16 +1,24 @@
 import { TgfsError } from '../../errors.js';
-import { ROOT_INODE } from '../../events/types.js';
+import { type DeleteBody, type InodeId, ROOT_INODE } from '../../events/types.js';
 import { childrenOf } from '../namespace/queries.js';
 import type { NamespaceState } from '../namespace/state.js';
 import type { Command } from '../replica.js';
-import { nodeAt } from './paths.js';
+import { nameAt, nodeAt } from './paths.js';
 import { touchDir } from './touch-dir.js';
 
-/** unlink(2): a file or symlink, never a directory. */
+/**
+ * unlink(2): one name of anything but a directory. The inode itself (content, attributes) lives on while it has
+ * another name.
+ */
 export function decideUnlink(state: NamespaceState, path: string, nowMs: number): Command[] {
-  const node = nodeAt(state, path);
+  const { node, entry, parent } = nameAt(state, path);
   if (node.kind === 'dir') throw new TgfsError('IS_DIR', `${path}: is a directory`);
-  return [{ type: 'Delete', body: { inode: node.inode, path } }, touchDir(node.parent, path, nowMs)];
+  return [{ type: 'Delete', body: deleteBody(node.inode, entry, path) }, touchDir(parent, path, nowMs)];
+}
+
+/** The Delete of one name: `entry` is named only for a hard link (its own name needs schema 1 alone). */
+export function deleteBody(inode: InodeId, entry: InodeId, path: string): DeleteBody {
+  return entry === inode ? { inode, path } : { inode, entry, path };
 }
 
 /** rmdir(2): an empty directory other than the root. */

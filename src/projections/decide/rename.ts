@@ -1,9 +1,11 @@
 import { TgfsError } from '../../errors.js';
 import { ROOT_INODE } from '../../events/types.js';
-import { childrenOf, lookup, nodeOf } from '../namespace/queries.js';
+import { inodeOfNode } from '../namespace/hard-links.js';
+import { childrenOf, lookupName, nodeOf } from '../namespace/queries.js';
 import type { NamespaceState } from '../namespace/state.js';
 import type { Command } from '../replica.js';
-import { isSelfOrAncestor, nodeAt, parentDirOf } from './paths.js';
+import { isSelfOrAncestor, nameAt, parentDirOf } from './paths.js';
+import { deleteBody } from './remove.js';
 import { touchDir } from './touch-dir.js';
 
 /**
@@ -12,14 +14,16 @@ import { touchDir } from './touch-dir.js';
  * is atomic. A rename onto itself changes nothing and emits nothing.
  */
 export function decideRename(state: NamespaceState, from: string, to: string, nowMs: number): Command[] {
-  const source = nodeAt(state, from);
+  const { node: source, entry, parent: sourceParent } = nameAt(state, from);
   if (source.inode === ROOT_INODE)
     throw new TgfsError('INVALID_ARGUMENT', 'the root directory cannot be moved');
   const { parent, name } = parentDirOf(state, to);
   if (source.kind === 'dir' && isSelfOrAncestor(state, source.inode, parent.inode)) {
     throw new TgfsError('INVALID_ARGUMENT', `cannot move ${from} into itself (${to})`);
   }
-  const existing = lookup(state, parent.inode, name);
+  const existingName = lookupName(state, parent.inode, name);
+  const existing = existingName === undefined ? undefined : inodeOfNode(state, existingName.inode);
+  // Onto itself, or onto another hard link of the same inode: rename(2) then does nothing.
   if (existing === source.inode) return [];
   const commands: Command[] = [];
   if (existing !== undefined) {
@@ -31,10 +35,11 @@ export function decideRename(state: NamespaceState, from: string, to: string, no
     if (target.kind === 'dir' && childrenOf(state, target.inode).length > 0) {
       throw new TgfsError('NOT_EMPTY', `${to}: directory not empty`);
     }
-    commands.push({ type: 'Delete', body: { inode: existing, path: to } });
+    commands.push({ type: 'Delete', body: deleteBody(existing, existingName!.inode, to) });
   }
-  commands.push({ type: 'Move', body: { inode: source.inode, parent: parent.inode, name, path: to } });
+  const move = { inode: source.inode, parent: parent.inode, name, path: to };
+  commands.push({ type: 'Move', body: entry === source.inode ? move : { ...move, entry } });
   commands.push(touchDir(parent.inode, to, nowMs));
-  if (source.parent !== parent.inode) commands.push(touchDir(source.parent, from, nowMs));
+  if (sourceParent !== parent.inode) commands.push(touchDir(sourceParent, from, nowMs));
   return commands;
 }

@@ -40,7 +40,11 @@ export function touchInode(state: NamespaceState, inode: InodeId, pos: OrderPosi
 export function applyCreateAttrs(state: NamespaceState, body: CreateBody, pos: OrderPosition): boolean {
   const attrs = attrsOf(state, body.inode);
   const before = attrs.created;
-  const identity = body.target === undefined ? { kind: body.kind } : { kind: body.kind, target: body.target };
+  const identity = {
+    kind: body.kind,
+    ...(body.target === undefined ? {} : { target: body.target }),
+    ...(body.rdev === undefined ? {} : { rdev: body.rdev }),
+  };
   attrs.created = lww(attrs.created, pos, identity);
   attrs.mode = lww(attrs.mode, pos, body.mode);
   attrs.uid = lww(attrs.uid, pos, body.uid);

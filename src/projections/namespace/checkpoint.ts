@@ -7,6 +7,7 @@ import { Encoder } from 'cbor-x';
 import type { OrderPosition } from '../../events/canonical-order.js';
 import { type Refusal, refusalKey } from '../policy/refusals.js';
 import { indexLink } from './dir-index.js';
+import { indexLinkEntries } from './hard-links.js';
 import {
   type InodeAttrs,
   initialNamespaceState,
@@ -16,13 +17,15 @@ import {
   type TreeLink,
 } from './state.js';
 
-// 2: refused events are part of the state.
-export const CHECKPOINT_VERSION = 2;
+// 2: refused events are part of the state. 3: hard-link entries (a version 2 checkpoint has none and is read).
+export const CHECKPOINT_VERSION = 3;
 
 export interface NamespaceCheckpoint {
-  readonly v: typeof CHECKPOINT_VERSION;
+  readonly v: typeof CHECKPOINT_VERSION | 2;
   readonly links: TreeLink[];
   readonly log: MoveLogEntry[];
+  /** Absent in version 2. */
+  readonly entries?: Array<[string, Register<string>]>;
   readonly attrs: Array<
     [string, Omit<InodeAttrs, 'xattrs'> & { xattrs?: Array<[string, Register<Uint8Array | null>]> }]
   >;
@@ -35,6 +38,7 @@ export function checkpointOf(state: NamespaceState): NamespaceCheckpoint {
     v: CHECKPOINT_VERSION,
     links: [...state.links.values()],
     log: state.log,
+    entries: [...state.entries],
     attrs: [...state.attrs].map(([inode, a]) => {
       const { xattrs, ...rest } = a;
       return [inode, xattrs === undefined ? rest : { ...rest, xattrs: [...xattrs] }];
@@ -45,7 +49,8 @@ export function checkpointOf(state: NamespaceState): NamespaceCheckpoint {
 }
 
 export function stateFromCheckpoint(cp: NamespaceCheckpoint): NamespaceState {
-  if (cp.v !== CHECKPOINT_VERSION) throw new TypeError(`namespace checkpoint version ${String(cp.v)}`);
+  if (cp.v !== CHECKPOINT_VERSION && cp.v !== 2)
+    throw new TypeError(`namespace checkpoint version ${String(cp.v)}`);
   const state = initialNamespaceState();
   // The move log recognises a node's current link by the identity of its position object (the op that set the
   // link): links, and the old links kept for undo, share their op's position object again.
@@ -71,6 +76,8 @@ export function stateFromCheckpoint(cp: NamespaceCheckpoint): NamespaceState {
     const attrs: InodeAttrs = { ...rest, xattrs: xattrs === undefined ? undefined : new Map(xattrs) };
     state.attrs.set(inode, attrs);
   }
+  for (const [entry, reg] of cp.entries ?? []) state.entries.set(entry, reg);
+  indexLinkEntries(state);
   for (const [author, upTo, above] of cp.seen) state.seen.set(author, { upTo, above: new Set(above) });
   for (const r of cp.refused) state.refused.set(refusalKey(r.author, r.seq), r);
   state.treeVersion = 1;

@@ -4,10 +4,11 @@
  * key or I/O, so a rollback and replay reproduces it exactly.
  */
 import { positionOf } from '../../events/canonical-order.js';
-import type { InodeId, TgfsEvent } from '../../events/types.js';
+import { type InodeId, ROOT_INODE, type TgfsEvent, TRASH_INODE } from '../../events/types.js';
 import type { Verdict } from '../policy/namespace-policy.js';
 import { recordRefusal } from '../policy/refusals.js';
 import { applyCreateAttrs, applySetAttr, applyWriteAttrs, touchInode } from './attributes.js';
+import { applyLinkEntry } from './hard-links.js';
 import { applyMoveOp } from './move-log.js';
 import { markSeen } from './seen-events.js';
 import type { NamespaceState } from './state.js';
@@ -20,8 +21,12 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       const { body } = event;
       const identityChanged = applyCreateAttrs(state, body, pos);
       applyMoveOp(state, { pos, inode: body.inode, parent: body.parent, name: body.name, toTrash: false });
-      // A node linked before its Create arrived becomes visible now, even if this Create's own move was skipped.
-      if (identityChanged) invalidateListing(state, body.inode);
+      // A node linked before its Create arrived becomes visible now, even if this Create's own move was skipped;
+      // so do the inode's hard links, which show only once it exists (and is not a directory).
+      if (identityChanged) {
+        invalidateListing(state, body.inode);
+        for (const entry of state.linksOf.get(body.inode) ?? []) invalidateListing(state, entry);
+      }
       return state;
     }
     case 'Move': {
@@ -29,14 +34,29 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       const pos = positionOf(event);
       const { body } = event;
       touchInode(state, body.inode, pos);
-      applyMoveOp(state, { pos, inode: body.inode, parent: body.parent, name: body.name, toTrash: false });
+      const node = body.entry ?? body.inode;
+      applyMoveOp(state, { pos, inode: node, parent: body.parent, name: body.name, toTrash: false });
       return state;
     }
     case 'Delete': {
       if (!markSeen(state.seen, event.author, event.seq)) return state;
       const pos = positionOf(event);
-      touchInode(state, event.body.inode, pos);
-      applyMoveOp(state, { pos, inode: event.body.inode, parent: event.body.inode, name: '', toTrash: true });
+      const { body } = event;
+      touchInode(state, body.inode, pos);
+      const node = body.entry ?? body.inode;
+      applyMoveOp(state, { pos, inode: node, parent: node, name: '', toTrash: true });
+      return state;
+    }
+    case 'Link': {
+      if (!markSeen(state.seen, event.author, event.seq)) return state;
+      const pos = positionOf(event);
+      const { body } = event;
+      // An entry must be a name of its own: one reusing its inode's id, root's or trash's is ignored.
+      if (body.entry === body.inode || body.entry === ROOT_INODE || body.entry === TRASH_INODE) return state;
+      touchInode(state, body.inode, pos);
+      const retargeted = applyLinkEntry(state, body, pos);
+      applyMoveOp(state, { pos, inode: body.entry, parent: body.parent, name: body.name, toTrash: false });
+      if (retargeted) invalidateListing(state, body.entry);
       return state;
     }
     case 'Write':

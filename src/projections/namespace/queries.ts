@@ -2,13 +2,18 @@
  * What the FUSE layer and the CLI read from a namespace projection. Lookups go through the incremental
  * directory index, so each costs O(1) (paths: O(depth)); only `liveCount` walks the tree, and caches its answer.
  */
+import { compareCanonical } from '../../events/canonical-order.js';
 import { type Extent, type InodeId, type InodeKind, ROOT_INODE, TRASH_INODE } from '../../events/types.js';
 import { linkByShownName, shownChildren, shownNameOf } from './dir-index.js';
-import type { InodeAttrs, NamespaceState } from './state.js';
+import { inodeOfNode, namesOf } from './hard-links.js';
+import type { InodeAttrs, NamespaceState, TreeLink } from './state.js';
 
 export interface InodeView {
   readonly inode: InodeId;
-  /** Root and trash are their own parents. */
+  /**
+   * Where the inode's primary name is (see `primaryLink`; a file with hard links has others). Root and trash are
+   * their own parents.
+   */
   readonly parent: InodeId;
   /** The shown name (a conflict name when another child of the directory holds the plain one); '' for root and trash. */
   readonly name: string;
@@ -22,6 +27,8 @@ export interface InodeView {
   readonly atimeMs: number;
   readonly ctimeMs: number;
   readonly target?: string;
+  /** Device number of a chardev or blockdev; 0 otherwise. */
+  readonly rdev: number;
   readonly inline?: Uint8Array;
   readonly extents?: readonly Extent[];
   /** The Write event whose content is shown (author and seq name it), for error reports. */
@@ -33,47 +40,110 @@ const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
 const DEFAULT_DIR_MODE = 0o755;
 const TRASH_MODE = 0o700;
 
-function isCreated(state: NamespaceState, inode: InodeId): boolean {
-  return inode === ROOT_INODE || inode === TRASH_INODE || state.attrs.get(inode)?.created !== undefined;
+/**
+ * Whether the tree node `node` names something that exists: root, trash, an inode whose Create has been folded,
+ * or a link entry naming such an inode. A link to a directory is never shown: directories have one name.
+ */
+function isCreated(state: NamespaceState, node: InodeId): boolean {
+  if (node === ROOT_INODE || node === TRASH_INODE) return true;
+  const target = state.entries.get(node)?.value;
+  if (target === undefined) return state.attrs.get(node)?.created !== undefined;
+  const kind = state.attrs.get(target)?.created?.value.kind;
+  return kind !== undefined && kind !== 'dir';
 }
 
-/** The child shown as `name` in directory `parent`. */
+/** One name in a directory listing: the shown name, the tree node that is the name, and the inode it names. */
+export interface ChildEntry {
+  readonly name: string;
+  readonly entry: InodeId;
+  readonly inode: InodeId;
+}
+
+/** The inode shown as `name` in directory `parent`. */
 export function lookup(state: NamespaceState, parent: InodeId, name: string): InodeId | undefined {
+  const link = lookupName(state, parent, name);
+  return link === undefined ? undefined : inodeOfNode(state, link.inode);
+}
+
+/** The name (tree node) shown as `name` in directory `parent`: what unlink and rename act on. */
+export function lookupName(state: NamespaceState, parent: InodeId, name: string): TreeLink | undefined {
   const link = linkByShownName(state, parent, name);
-  return link !== undefined && isCreated(state, link.inode) ? link.inode : undefined;
+  return link !== undefined && isCreated(state, link.inode) ? link : undefined;
 }
 
 /** Children of `dir` under their shown names, sorted by name (UTF-16 code units). A fresh array. */
 export function childrenOf(state: NamespaceState, dir: InodeId): Array<[name: string, inode: InodeId]> {
-  return sortedChildren(state, dir).slice();
+  return sortedChildren(state, dir).map((child) => [child.name, child.inode]);
+}
+
+/** Like `childrenOf`, with the tree node of each name. Callers must not modify the array. */
+export function entriesOf(state: NamespaceState, dir: InodeId): ReadonlyArray<ChildEntry> {
+  return sortedChildren(state, dir);
 }
 
 /** How many children of `dir` are directories: its link count is 2 plus this. No copy, no view per child. */
 export function subdirectoryCount(state: NamespaceState, dir: InodeId): number {
   let n = 0;
-  for (const [, child] of sortedChildren(state, dir))
-    if (state.attrs.get(child)?.created?.value.kind === 'dir') n++;
+  for (const child of sortedChildren(state, dir))
+    if (state.attrs.get(child.inode)?.created?.value.kind === 'dir') n++;
   return n;
 }
 
 /** The directory index's cached listing, computed on first use after a change; callers must not modify it. */
-function sortedChildren(state: NamespaceState, dir: InodeId): ReadonlyArray<[name: string, inode: InodeId]> {
+function sortedChildren(state: NamespaceState, dir: InodeId): ReadonlyArray<ChildEntry> {
   const index = state.dirs.get(dir);
   if (index === undefined) return [];
   if (index.sorted === undefined) {
-    const out: Array<[string, InodeId]> = [];
+    const out: ChildEntry[] = [];
     for (const [name, link] of shownChildren(state, dir))
-      if (isCreated(state, link.inode)) out.push([name, link.inode]);
-    // Shown names are unique unless someone names a file like a long conflict name; the inode keeps that stable.
-    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+      if (isCreated(state, link.inode))
+        out.push({ name, entry: link.inode, inode: inodeOfNode(state, link.inode) });
+    // Shown names are unique unless someone names a file like a long conflict name; the node keeps that stable.
+    out.sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0,
+    );
     index.sorted = out;
   }
   return index.sorted;
 }
 
-/** True for root and for created nodes whose ancestors are created and reach root (not trash). */
+/**
+ * How many names of `inode` are live (a file's st_nlink): its own and its hard links, wherever they are. An
+ * unlinked file that is still open has none.
+ */
+export function linkCount(state: NamespaceState, inode: InodeId): number {
+  let n = 0;
+  for (const name of namesOf(state, inode)) if (isLiveNode(state, name)) n++;
+  return n;
+}
+
+/**
+ * The name an inode is reported under (InodeView's parent and name, pathOf): its own while that is live,
+ * else its canonically first live hard link, else (all gone) its own wherever it is.
+ */
+export function primaryLink(state: NamespaceState, inode: InodeId): TreeLink | undefined {
+  const own = state.links.get(inode);
+  const links = state.linksOf.get(inode);
+  if (links === undefined || (own !== undefined && isLiveNode(state, inode))) return own;
+  let best: TreeLink | undefined;
+  for (const entry of links) {
+    const link = state.links.get(entry);
+    if (link === undefined || !isCreated(state, entry) || !isLiveNode(state, entry)) continue;
+    if (best === undefined || compareCanonical(link.pos, best.pos) < 0) best = link;
+  }
+  return best ?? own;
+}
+
+/** True for root and for created inodes with a live name: one whose ancestors are created and reach root. */
 export function isLive(state: NamespaceState, inode: InodeId): boolean {
-  let current = inode;
+  if (!isCreated(state, inode)) return false;
+  for (const name of namesOf(state, inode)) if (isLiveNode(state, name)) return true;
+  return false;
+}
+
+/** Whether the tree node (a name) is created and hangs, through created directories, from root. */
+function isLiveNode(state: NamespaceState, node: InodeId): boolean {
+  let current = node;
   for (;;) {
     if (current === ROOT_INODE) return true;
     if (current === TRASH_INODE || !isCreated(state, current)) return false;
@@ -98,8 +168,9 @@ export function nodeOf(state: NamespaceState, inode: InodeId): InodeView | undef
     );
   }
   const created = attrs?.created;
-  const link = state.links.get(inode);
-  if (created === undefined || link === undefined) return undefined;
+  if (created === undefined) return undefined;
+  const link = primaryLink(state, inode);
+  if (link === undefined) return undefined;
   return view(
     inode,
     link.parent,
@@ -142,6 +213,7 @@ function view(
     atimeMs: attrs?.atimeMs?.value ?? 0,
     ctimeMs: attrs?.ctimeMs?.value ?? 0,
     ...(target === undefined ? {} : { target }),
+    rdev: attrs?.created?.value.rdev ?? 0,
     ...(content?.inline === undefined ? {} : { inline: content.inline }),
     ...(content?.extents === undefined ? {} : { extents: content.extents }),
     ...(attrs?.content === undefined
@@ -166,7 +238,7 @@ export function resolvePath(state: NamespaceState, path: string): InodeId | unde
 export function pathOf(state: NamespaceState, inode: InodeId): string | undefined {
   if (!isLive(state, inode)) return undefined;
   const names: string[] = [];
-  let link = state.links.get(inode);
+  let link = primaryLink(state, inode);
   while (link !== undefined) {
     names.push(shownNameOf(state, link));
     link = state.links.get(link.parent);

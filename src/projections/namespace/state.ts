@@ -8,7 +8,10 @@ import type { OrderPosition } from '../../events/canonical-order.js';
 import type { Extent, InodeId, InodeKind, MachineId } from '../../events/types.js';
 import type { Refusals } from '../policy/refusals.js';
 
-/** Where a node hangs in the tree, and which op put it there (that op's position orders name conflicts). */
+/**
+ * Where a node hangs in the tree, and which op put it there (that op's position orders name conflicts). A node
+ * is a name: an inode's own (its id is the inode's) or a hard link's entry (see `entries`).
+ */
 export interface TreeLink {
   readonly inode: InodeId;
   readonly parent: InodeId;
@@ -42,8 +45,8 @@ export interface DirIndex {
   readonly secondaries: Map<string, Set<TreeLink>>;
   /** Long conflict name (`name.conflict-<author8>-<inode>`) → secondary, used when the short name is ambiguous. */
   readonly longNames: Map<string, TreeLink>;
-  /** childrenOf's answer, dropped on any change to this directory. */
-  sorted: Array<[string, InodeId]> | undefined;
+  /** childrenOf's answer, dropped on any change to this directory: shown name, tree node, inode it names. */
+  sorted: Array<{ readonly name: string; readonly entry: InodeId; readonly inode: InodeId }> | undefined;
 }
 
 /** A last-writer-wins value: the one written by the event with the greatest canonical position. */
@@ -62,6 +65,7 @@ export interface FileContent {
 export interface CreateAttrs {
   readonly kind: InodeKind;
   readonly target?: string;
+  readonly rdev?: number;
 }
 
 export interface InodeAttrs {
@@ -88,6 +92,10 @@ export interface NamespaceState {
   readonly links: Map<InodeId, TreeLink>;
   /** Move ops in canonical order. */
   readonly log: MoveLogEntry[];
+  /** Hard links: entry (a tree node) → the inode it names, set by Link. */
+  readonly entries: Map<InodeId, Register<InodeId>>;
+  /** inode → the entries naming it besides its own node; derived from `entries`, never stored. */
+  readonly linksOf: Map<InodeId, Set<InodeId>>;
   /** parent → its children's index. */
   readonly dirs: Map<InodeId, DirIndex>;
   readonly attrs: Map<InodeId, InodeAttrs>;
@@ -103,6 +111,8 @@ export function initialNamespaceState(): NamespaceState {
   return {
     links: new Map(),
     log: [],
+    entries: new Map(),
+    linksOf: new Map(),
     dirs: new Map(),
     attrs: new Map(),
     seen: new Map(),

@@ -7,6 +7,7 @@ import type {
   EventType,
   Extent,
   Hlc,
+  LinkBody,
   MachineId,
   MachineJoinedBody,
   MoveBody,
@@ -16,7 +17,7 @@ import type {
   VectorClock,
   WriteBody,
 } from '../../../src/events/types.js';
-import { EVENT_TYPES, SCHEMA_VERSION } from '../../../src/events/types.js';
+import { EVENT_TYPES, schemaVersionOf } from '../../../src/events/types.js';
 
 /**
  * fast-check arbitraries for event fields and whole events, shaped exactly like decodeEvent's output (plain
@@ -59,12 +60,13 @@ const createArb: fc.Arbitrary<CreateBody> = fc.record(
     inode: inodeIdArb,
     parent: inodeIdArb,
     name: textArb,
-    kind: fc.constantFrom('file', 'dir', 'symlink'),
+    kind: fc.constantFrom('file', 'dir', 'symlink', 'fifo', 'chardev', 'blockdev', 'socket'),
     mode: uintArb,
     uid: uintArb,
     gid: uintArb,
     mtimeMs: msArb,
     target: textArb,
+    rdev: uintArb,
     path: pathArb,
   },
   {
@@ -87,13 +89,18 @@ const writeArb: fc.Arbitrary<WriteBody> = fc
   .map(([base, content]) => ({ ...base, ...content }));
 
 const deleteArb: fc.Arbitrary<DeleteBody> = fc.record(
-  { inode: inodeIdArb, path: pathArb },
+  { inode: inodeIdArb, entry: inodeIdArb, path: pathArb },
   { requiredKeys: ['inode'], noNullPrototype: true },
 );
 
 const moveArb: fc.Arbitrary<MoveBody> = fc.record(
-  { inode: inodeIdArb, parent: inodeIdArb, name: textArb, path: pathArb },
+  { inode: inodeIdArb, entry: inodeIdArb, parent: inodeIdArb, name: textArb, path: pathArb },
   { requiredKeys: ['inode', 'parent', 'name'], noNullPrototype: true },
+);
+
+const linkArb: fc.Arbitrary<LinkBody> = fc.record(
+  { entry: inodeIdArb, inode: inodeIdArb, parent: inodeIdArb, name: textArb, path: pathArb },
+  { requiredKeys: ['entry', 'inode', 'parent', 'name'], noNullPrototype: true },
 );
 
 const xattrNameArb = fc.stringMatching(/^user\.[a-z0-9._-]{1,12}$/);
@@ -169,6 +176,7 @@ export const bodyArbs: { readonly [K in EventType]: fc.Arbitrary<EventBodies[K]>
   Write: writeArb,
   Delete: deleteArb,
   Move: moveArb,
+  Link: linkArb,
   SetAttr: setAttrArb,
   NamespaceCreated: namespaceCreatedArb,
   MachineJoined: machineJoinedArb,
@@ -209,6 +217,6 @@ export const eventArb: fc.Arbitrary<TgfsEvent> = fc.constantFrom(...EVENT_TYPES)
       },
       { noNullPrototype: true },
     )
-    .map((fields) => ({ v: SCHEMA_VERSION, type, ...fields }) as TgfsEvent),
+    .map((fields) => ({ v: schemaVersionOf(type, fields.body), type, ...fields }) as TgfsEvent),
 );
 export { emit, emitJoin, makeMachine, observe, type TestMachine } from './event-factory.js';

@@ -100,6 +100,37 @@ describe('event codec', () => {
     );
   });
 
+  test('schema 1 events read as they always did, and cannot use what schema 2 added', () => {
+    assert.deepStrictEqual(decodeEvent(encodeEvent(base)), base);
+    const asV2 = { ...base, v: 2 } as TgfsEvent;
+    assert.deepStrictEqual(decodeEvent(encodeEvent(asV2)), asV2, 'a schema 2 Write is a Write');
+    const link = {
+      ...base,
+      type: 'Link',
+      body: { entry: 'ef'.repeat(16), inode: 'cd'.repeat(16), parent: '00'.repeat(15) + '01', name: 'x' },
+    };
+    rejects(raw.encode(link), 'EVENT_MALFORMED', 'needs schema 2');
+    assert.deepStrictEqual(decodeEvent(raw.encode({ ...link, v: 2 })), { ...link, v: 2 });
+    const unlink = { ...base, type: 'Delete', body: { inode: 'cd'.repeat(16), entry: 'ef'.repeat(16) } };
+    rejects(raw.encode(unlink), 'EVENT_MALFORMED', 'needs schema 2');
+    const fifo = {
+      ...base,
+      type: 'Create',
+      body: {
+        inode: 'cd'.repeat(16),
+        parent: 'cd'.repeat(16),
+        name: 'p',
+        kind: 'fifo',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtimeMs: 0,
+      },
+    };
+    rejects(raw.encode(fifo), 'EVENT_MALFORMED', 'needs schema 2');
+    assert.equal(decodeEvent(raw.encode({ ...fifo, v: 2 })).type, 'Create');
+  });
+
   const cases: [string, (e: Loose) => void][] = [
     ['v', (e) => delete e['v']],
     ['v', (e) => (e['v'] = '1')],
@@ -140,7 +171,7 @@ describe('event codec', () => {
           inode: 'cd'.repeat(16),
           parent: 'cd'.repeat(16),
           name: 'x',
-          kind: 'fifo',
+          kind: 'pipe',
           mode: 0,
           uid: 0,
           gid: 0,

@@ -13,7 +13,8 @@ const fileStat = (over: Partial<FileStat> = {}): FileStat => ({
   mtimeMs: 1_600_000_001_456,
   ctimeMs: 1_600_000_002_789,
   nlink: 1,
-  ino: 42,
+  ino: 42n,
+  rdev: 0,
   ...over,
 });
 
@@ -49,7 +50,16 @@ describe('fuse ops over a FileSystemApi', () => {
     assert.equal(st.blocks, 2);
     assert.equal(st.mtime, 1_600_000_001_456);
     assert.equal(st.atime, 1_600_000_000_123);
-    assert.equal(st.ino, 42);
+    assert.equal(st.ino, 42n);
+  });
+
+  test('getattr passes a 64-bit inode number and a device number through whole', async () => {
+    const ino = 0xfedcba9876543210n;
+    const ops = opsFor({ getattr: async () => fileStat({ mode: 0o20644, ino, rdev: 0x103 }) });
+    const [, st] = (await call(ops.getattr, '/null')) as [number, Record<string, unknown>];
+    assert.equal(st.ino, ino);
+    assert.equal(st.rdev, 0x103);
+    assert.equal(st.mode, 0o20644);
   });
 
   test('a missing path is ENOENT and logs nothing', async () => {
@@ -133,20 +143,17 @@ describe('fuse ops over a FileSystemApi', () => {
     assert.deepEqual(await call(ops.removexattr, '/f', 'trusted.x'), [-95]);
   });
 
-  test('mknod refuses FIFOs and devices with EPERM and creates regular files', async () => {
+  test('mknod hands the file type, permission bits, device number and owner to the filesystem', async () => {
     const calls: string[] = [];
     const ops = opsFor({
-      create: async (p, mode) => {
-        calls.push(`create ${p} ${mode.toString(8)}`);
-        return 7;
-      },
-      release: async (fd) => {
-        calls.push(`release ${fd}`);
+      mknod: async (p, mode, rdev) => {
+        calls.push(`mknod ${p} ${mode.toString(8)} ${rdev}`);
       },
     });
-    assert.deepEqual(await call(ops.mknod, '/fifo', 0o010644, 0), [-1]);
+    assert.deepEqual(await call(ops.mknod, '/fifo', 0o010644, 0), [0]);
+    assert.deepEqual(await call(ops.mknod, '/null', 0o020666, 0x103), [0]);
     assert.deepEqual(await call(ops.mknod, '/f', 0o100600, 0), [0]);
-    assert.deepEqual(calls, ['create /f 600', 'release 7']);
+    assert.deepEqual(calls, ['mknod /fifo 10644 0', 'mknod /null 20666 259', 'mknod /f 100600 0']);
   });
 
   test('mkdir, create and chmod pass permission bits only', async () => {
@@ -182,6 +189,7 @@ describe('fuse ops over a FileSystemApi', () => {
           return 3;
         },
         mkdir: async (_p, _m, uid, gid) => note('mkdir', uid, gid),
+        mknod: async (_p, _m, _rdev, uid, gid) => note('mknod', uid, gid),
         symlink: async (_t, _p, uid, gid) => note('symlink', uid, gid),
         release: async () => {},
       }),
@@ -195,7 +203,7 @@ describe('fuse ops over a FileSystemApi', () => {
     assert.deepEqual(calls, [
       'create 65534:65533',
       'mkdir 65534:65533',
-      'create 1000:100',
+      'mknod 1000:100',
       'symlink 1000:100',
     ]);
   });

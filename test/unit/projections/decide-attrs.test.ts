@@ -84,13 +84,7 @@ describe('decide: chmod, chown, utimens, setxattr, removexattr', () => {
   });
 });
 
-describe('decide: link and truncate', () => {
-  test('a hard link is refused with NOT_PERMITTED, whatever the paths', () => {
-    const { state } = standardTree();
-    refused(state, { kind: 'link', existing: '/top.txt', path: '/again.txt' }, 'NOT_PERMITTED');
-    refused(state, { kind: 'link', existing: '/nope', path: '/top.txt' }, 'NOT_PERMITTED');
-  });
-
+describe('decide: truncate', () => {
   test('truncate of a file passes its precondition and emits nothing itself', () => {
     const { state } = standardTree();
     assert.deepEqual(when(state, { kind: 'truncate', path: '/top.txt' }), []);

@@ -5,6 +5,7 @@ import {
   type EventType,
   type Hlc,
   type MachineId,
+  schemaVersionOf,
   type TgfsEvent,
   type VectorClock,
 } from '../../../src/events/types.js';
@@ -23,7 +24,8 @@ export function event<K extends EventType>(
   clock: VectorClock = { [author]: seq },
 ): TgfsEvent {
   const stamp = typeof hlc === 'number' ? { wallMs: hlc, counter: 0 } : hlc;
-  return { v: 1, ns: NS, author, seq, prev: null, clock, hlc: stamp, type, body } as TgfsEvent;
+  const v = schemaVersionOf(type, body);
+  return { v, ns: NS, author, seq, prev: null, clock, hlc: stamp, type, body } as TgfsEvent;
 }
 
 /** A machine's self-introduction in the cluster namespace (a legacy random id: no key derivation to match). */
@@ -85,5 +87,10 @@ export class Author {
 
   remove(node: string, wallMs?: number): TgfsEvent {
     return this.emit('Delete', { inode: node }, wallMs);
+  }
+
+  /** A hard link: `entry` is the new name's own tree node. */
+  link(entry: string, node: string, parent: string, name: string, wallMs?: number): TgfsEvent {
+    return this.emit('Link', { entry, inode: node, parent, name }, wallMs);
   }
 }

@@ -11,13 +11,14 @@ import {
   type InodeId,
   type MachineId,
   ROOT_INODE,
+  schemaVersionOf,
   type TgfsEvent,
   TRASH_INODE,
   type VectorClock,
 } from '../../../src/events/types.js';
 import { merge } from '../../../src/events/vector-clock.js';
 import { evolve } from '../../../src/projections/namespace/evolve.js';
-import { childrenOf, nodeOf } from '../../../src/projections/namespace/queries.js';
+import { entriesOf, nodeOf } from '../../../src/projections/namespace/queries.js';
 import { initialNamespaceState, type NamespaceState } from '../../../src/projections/namespace/state.js';
 import { NS } from './event-builders.js';
 
@@ -163,7 +164,7 @@ export class Simulator {
     machine.clock = { ...machine.clock, [machine.id]: machine.seq };
     const hlc = machine.stampSend(this.nowMs + machine.skewMs);
     const event = {
-      v: 1,
+      v: schemaVersionOf(type, body),
       ns: NS,
       author: machine.id,
       seq: machine.seq,
@@ -179,24 +180,45 @@ export class Simulator {
     for (const other of this.machines) if (other !== machine) this.inFlight.push({ to: other.index, event });
   }
 
+  /** An id no other node has: the machine and the seq of the event about to be emitted. */
+  private newId(machine: Machine): InodeId {
+    return `${(machine.index + 1).toString(16).padStart(8, '0')}${(machine.seq + 1).toString(16).padStart(24, '0')}`;
+  }
+
   /** One user action, chosen against the machine's current view of the tree. */
   private op(machine: Machine, kind: number, a: number, b: number, c: number): void {
-    const { dirs, nodes, files } = liveView(machine.state);
+    const { dirs, names, files } = liveView(machine.state);
+    const nodes = names.map((n) => n.inode);
     const name = NAMES[b % NAMES.length]!;
-    const pickNode = (list: InodeId[], n: number): InodeId | undefined =>
+    const pick = <T>(list: readonly T[], n: number): T | undefined =>
       list.length === 0 ? undefined : list[n % list.length];
-    switch (kind % 6) {
+    const pickNode = pick<InodeId>;
+    // A hard link's name is its own tree node: Move and Delete of it say which (schema 2).
+    const nameOf = (n: NameView) =>
+      n.entry === n.inode ? { inode: n.inode } : { inode: n.inode, entry: n.entry };
+    switch (kind % 7) {
       case 1: {
-        const node = pickNode(nodes, a);
+        const node = pick(names, a);
         if (node === undefined) break;
         // Any directory, even one under `node`: the reducer must skip such a move.
-        this.emit(machine, 'Move', { inode: node, parent: pickNode(dirs, c)!, name });
+        this.emit(machine, 'Move', { ...nameOf(node), parent: pickNode(dirs, c)!, name });
         return;
       }
       case 2: {
-        const node = pickNode(nodes, a);
+        const node = pick(names, a);
         if (node === undefined) break;
-        this.emit(machine, 'Delete', { inode: node });
+        this.emit(machine, 'Delete', nameOf(node));
+        return;
+      }
+      case 6: {
+        const file = pickNode(files, a);
+        if (file === undefined) break;
+        this.emit(machine, 'Link', {
+          entry: this.newId(machine),
+          inode: file,
+          parent: pickNode(dirs, c)!,
+          name,
+        });
         return;
       }
       case 3: {
@@ -227,18 +249,16 @@ export class Simulator {
       }
       case 5: {
         // Undelete: move something out of the trash.
-        const trashed = childrenOf(machine.state, TRASH_INODE).map(([, node]) => node);
-        const node = pickNode(trashed, a);
+        const node = pick(entriesOf(machine.state, TRASH_INODE), a);
         if (node === undefined) break;
-        this.emit(machine, 'Move', { inode: node, parent: pickNode(dirs, c)!, name });
+        this.emit(machine, 'Move', { ...nameOf(node), parent: pickNode(dirs, c)!, name });
         return;
       }
       default:
         break;
     }
-    const inode = `${(machine.index + 1).toString(16).padStart(8, '0')}${(machine.seq + 1).toString(16).padStart(24, '0')}`;
     this.emit(machine, 'Create', {
-      inode,
+      inode: this.newId(machine),
       parent: pickNode(dirs, a)!,
       name,
       kind: c % 3 === 0 ? 'file' : 'dir',
@@ -250,19 +270,27 @@ export class Simulator {
   }
 }
 
-/** The live directories, live nodes (root excluded) and live files a machine sees. */
-export function liveView(state: NamespaceState): { dirs: InodeId[]; nodes: InodeId[]; files: InodeId[] } {
+export interface NameView {
+  readonly entry: InodeId;
+  readonly inode: InodeId;
+}
+
+/**
+ * The live directories, live names (root excluded: a hard-linked file has several) and live files a machine
+ * sees. Without hard links, names are the inodes in the order the simulator always picked them from.
+ */
+export function liveView(state: NamespaceState): { dirs: InodeId[]; names: NameView[]; files: InodeId[] } {
   const dirs: InodeId[] = [ROOT_INODE];
-  const nodes: InodeId[] = [];
+  const names: NameView[] = [];
   const files: InodeId[] = [];
   for (let i = 0; i < dirs.length; i++) {
-    for (const [, child] of childrenOf(state, dirs[i]!)) {
-      nodes.push(child);
-      if (nodeOf(state, child)?.kind === 'dir') dirs.push(child);
-      else files.push(child);
+    for (const child of entriesOf(state, dirs[i]!)) {
+      names.push({ entry: child.entry, inode: child.inode });
+      if (nodeOf(state, child.inode)?.kind === 'dir') dirs.push(child.inode);
+      else files.push(child.inode);
     }
   }
-  return { dirs, nodes, files };
+  return { dirs, names, files };
 }
 
 /** The projection a machine would rebuild from its log alone: every event folded in canonical order. */

@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { type InodeId, ROOT_INODE, TRASH_INODE } from '../../../src/events/types.js';
 import {
-  childrenOf,
+  entriesOf,
   isLive,
+  linkCount,
   liveCount,
   lookup,
+  lookupName,
   nodeOf,
   pathOf,
   resolvePath,
@@ -29,29 +31,53 @@ export function assertTreeInvariants(state: NamespaceState): void {
     }
   }
 
-  // Reachability: walking childrenOf from root finds exactly the live nodes, each once, under unique names.
-  const reached = new Set<InodeId>([ROOT_INODE]);
+  // Reachability: walking the listings from root finds every live name once, under unique names; an inode is
+  // reached once per name (a hard-linked file several times, a directory exactly once).
+  const reachedNames = new Set<InodeId>([ROOT_INODE]);
+  const namesPerInode = new Map<InodeId, number>([[ROOT_INODE, 1]]);
   const stack: InodeId[] = [ROOT_INODE];
   for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
-    const children = childrenOf(state, dir);
-    const names = children.map(([name]) => name);
+    const children = entriesOf(state, dir);
+    const names = children.map((c) => c.name);
     assert.equal(new Set(names).size, names.length, `duplicate shown names in ${dir}: ${names.join(',')}`);
-    assert.deepEqual([...names].sort(), names, 'childrenOf is sorted');
-    for (const [name, child] of children) {
-      assert.equal(lookup(state, dir, name), child, `lookup(${dir}, ${name})`);
-      assert.equal(nodeOf(state, child)?.name, name, 'nodeOf shows the listed name');
-      assert.equal(nodeOf(state, child)?.parent, dir, 'nodeOf shows the listing parent');
-      assert.ok(!reached.has(child), `${child} reached twice`);
-      reached.add(child);
-      stack.push(child);
+    assert.deepEqual([...names].sort(), names, 'listings are sorted');
+    for (const { name, entry, inode } of children) {
+      assert.equal(lookup(state, dir, name), inode, `lookup(${dir}, ${name})`);
+      assert.equal(lookupName(state, dir, name)?.inode, entry, `lookupName(${dir}, ${name})`);
+      const node = nodeOf(state, inode);
+      assert.ok(node !== undefined, `${inode} listed without attributes`);
+      if (entry === inode && state.linksOf.get(inode) === undefined) {
+        assert.equal(node.name, name, 'nodeOf shows the listed name');
+        assert.equal(node.parent, dir, 'nodeOf shows the listing parent');
+      }
+      assert.ok(!reachedNames.has(entry), `${entry} reached twice`);
+      reachedNames.add(entry);
+      const seen = namesPerInode.get(inode) ?? 0;
+      namesPerInode.set(inode, seen + 1);
+      if (node.kind === 'dir') {
+        assert.equal(entry, inode, `directory ${inode} listed under a hard link`);
+        stack.push(inode);
+      } else if (seen === 0) stack.push(inode);
     }
   }
-  const live = [ROOT_INODE, ...state.links.keys()].filter((n) => isLive(state, n));
-  assert.deepEqual(new Set(live), reached, 'live nodes are exactly those reachable from root');
-  assert.equal(liveCount(state), reached.size);
-  for (const node of reached) {
-    const path = pathOf(state, node);
-    assert.ok(path !== undefined);
-    assert.equal(resolvePath(state, path), node, `resolvePath(pathOf(${node}))`);
+  const liveNames = [ROOT_INODE, ...state.links.keys()].filter((n) => reachedNames.has(n));
+  assert.equal(liveCount(state), liveNames.length, 'liveCount counts the live names');
+
+  // Every inode is reachable exactly when it is live, and its link count is its number of reachable names.
+  const inodes = new Set<InodeId>([ROOT_INODE, ...state.attrs.keys()]);
+  for (const reg of state.entries.values()) inodes.add(reg.value);
+  for (const inode of inodes) {
+    const names = namesPerInode.get(inode) ?? 0;
+    assert.equal(isLive(state, inode), names > 0, `isLive(${inode}) against reachability`);
+    const kind = nodeOf(state, inode)?.kind;
+    if (kind !== undefined && kind !== 'dir')
+      assert.equal(linkCount(state, inode), names, `nlink of ${inode}`);
+    if (names === 0) {
+      assert.equal(pathOf(state, inode), undefined, `unreachable ${inode} has a path`);
+      continue;
+    }
+    const path = pathOf(state, inode);
+    assert.ok(path !== undefined, `live ${inode} has no path`);
+    assert.equal(resolvePath(state, path), inode, `resolvePath(pathOf(${inode}))`);
   }
 }
