@@ -57,6 +57,7 @@ export type TgfsErrorCode =
   | 'NOT_SUPPORTED'
   | 'CHUNK_AUTH_FAILED'
   | 'CHUNK_MISSING'
+  | 'NO_SPACE'
   // store
   | 'STORE_UNAVAILABLE'
   | 'STORE_OBJECT_MISSING'

@@ -1,7 +1,8 @@
-import { ClassicLevel } from 'classic-level';
+import type { ClassicLevel } from 'classic-level';
 import { type Observable, Subject } from 'rxjs';
 import { TgfsError } from '../errors.js';
 import { orderKey } from './canonical-order.js';
+import { GuardedLevel } from './guarded-level.js';
 import type { EventId, Hlc, MachineId, NamespaceId } from './types.js';
 
 /**
@@ -15,8 +16,11 @@ import type { EventId, Hlc, MachineId, NamespaceId } from './types.js';
  *   checkpoints/{ns}                       a sealed projection checkpoint (see Replica)
  *   sync/pending_ops/{ns}/{orderKey}       eventId of local events not yet pushed to the store
  *   sync/…                                 vector clocks, applied ops, last seen message id
+ *   guard/healed-at                        written by GuardedLevel when it heals after a failed write
  * Only metadata (namespace, author, seq, HLC) is stored in clear; event contents are sealed by the caller.
  * Appends are group-committed: every append that arrives while a synced batch is being written joins the next one.
+ * On a full disk an append fails with NO_SPACE and changes nothing; earlier appends stay readable and durable, and
+ * appends work again once space is freed (GuardedLevel).
  */
 
 export interface LogEntry {
@@ -90,7 +94,9 @@ export class OpLog {
 
   /** Opens (creating if needed) the log; a home already open elsewhere is HOME_LOCKED. */
   static async open(location: string): Promise<OpLog> {
-    const db = new ClassicLevel<string, Bytes>(location, { valueEncoding: 'view' });
+    // Every write of the home (log, chunk index, sync state, checkpoints) goes through this one database, so a
+    // failed write — a full disk — is healed here for all of them (see GuardedLevel).
+    const db = new GuardedLevel(location);
     try {
       await db.open();
     } catch (cause) {

@@ -2,6 +2,7 @@
  * The one table from TgfsError codes to the errno the kernel sees. fuse-native wants errors as negative
  * numbers (Fuse.ENOENT === -2), so errnoOf returns them negated. Linux numbers: FUSE only runs there for us.
  */
+import { isNoSpace } from '../disk/no-space.js';
 import { isTgfsError, type TgfsErrorCode } from '../errors.js';
 
 export const ERRNO = {
@@ -12,6 +13,7 @@ export const ERRNO = {
   EACCES: 13,
   EEXIST: 17,
   EFBIG: 27,
+  ENOSPC: 28,
   EXDEV: 18,
   ENOTDIR: 20,
   EISDIR: 21,
@@ -42,6 +44,8 @@ const TABLE: Partial<Record<TgfsErrorCode, number>> = {
   INVALID_ARGUMENT: ERRNO.EINVAL,
   NAME_TOO_LONG: ERRNO.ENAMETOOLONG,
   FILE_TOO_BIG: ERRNO.EFBIG,
+  // The home's disk is full (or below the reserve kept for the op log): what a full local disk answers.
+  NO_SPACE: ERRNO.ENOSPC,
   // Linux spells ENOATTR as ENODATA; getfattr prints "No such attribute" for it.
   NO_XATTR: ERRNO.ENODATA,
   // Tools fall back on EOPNOTSUPP (cp -p: POSIX ACL → chmod); EPERM would make them fail.
@@ -69,6 +73,8 @@ export function errnoOf(err: unknown, log: (line: string) => void = logToStderr)
     if (errno === ERRNO.EIO) log(`EIO ${err.code}: ${err.message}`);
     return -errno;
   }
+  // A full disk that no layer named yet (a raw ENOSPC from fs or LevelDB) is still a full disk, not EIO.
+  if (isNoSpace(err)) return -ERRNO.ENOSPC;
   const detail = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
   log(`EIO unexpected error: ${detail}`);
   return -ERRNO.EIO;

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { newInodeId } from '../crypto/ids.js';
+import { isNoSpace } from '../disk/no-space.js';
 import { TgfsError } from '../errors.js';
 import type { Extent, InodeId, InodeKind, SpecialKind, WriteBody } from '../events/types.js';
 import { isOwnerId, PERMISSION_BITS } from '../projections/decide/attrs.js';
@@ -256,11 +257,15 @@ export class MountedNamespace implements FileSystemApi {
     // Only the bytes that survive the truncation are read: `cp` over a file whose old content is damaged
     // truncates it to 0 first, and that must work.
     const copy = await this.acquireCopy(node.inode, path, sizeBytes);
+    let failure: unknown;
     try {
       copy.truncate(sizeBytes, this.now());
       await this.commitContent(node.inode, path);
+    } catch (err) {
+      failure = err;
+      throw err;
     } finally {
-      this.releaseCopy(node.inode);
+      this.releaseCopy(node.inode, failure);
     }
   }
 
@@ -283,11 +288,15 @@ export class MountedNamespace implements FileSystemApi {
   async release(fd: Fd): Promise<void> {
     const open = this.fds.get(fd);
     if (open === undefined) return;
+    let failure: unknown;
     try {
       await this.commitContent(open.inode, open.path);
+    } catch (err) {
+      failure = err;
+      throw err;
     } finally {
       this.fds.delete(fd);
-      if (open.holdsCopy) this.releaseCopy(open.inode);
+      if (open.holdsCopy) this.releaseCopy(open.inode, failure);
     }
   }
 
@@ -348,10 +357,20 @@ export class MountedNamespace implements FileSystemApi {
     await this.setAttr(request);
   }
 
-  /** Commits every dirty file: used on unmount. */
+  /**
+   * Commits every dirty file: used on unmount, which must go on whatever fails here (a full disk): a file that
+   * cannot be committed keeps its last committed content, and the log says which.
+   */
   async flushAll(): Promise<void> {
     for (const [inode, open] of this.copies) {
-      if (open.copy.dirty) await this.commitContent(inode, '(unmount)');
+      if (!open.copy.dirty) continue;
+      try {
+        await this.commitContent(inode, '(unmount)');
+      } catch (err) {
+        this.options.log?.(
+          `inode ${inode}: ${open.copy.sizeBytes} bytes not committed at unmount, the file keeps its last committed content: ${(err as Error).message}`,
+        );
+      }
     }
   }
 
@@ -450,11 +469,22 @@ export class MountedNamespace implements FileSystemApi {
     return copy;
   }
 
-  private releaseCopy(inode: InodeId): void {
+  /**
+   * Drops a reference; the last one drops a clean copy. A dirty one stays for a later commit, unless its commit
+   * just failed for want of space: the writer got ENOSPC from close, and the file keeps its last committed
+   * content instead of bytes held in memory that no later call would commit.
+   */
+  private releaseCopy(inode: InodeId, failure?: unknown): void {
     const shared = this.copies.get(inode);
     if (shared === undefined) return;
     shared.refs--;
-    if (shared.refs <= 0 && !shared.copy.dirty) this.copies.delete(inode);
+    if (shared.refs > 0) return;
+    if (shared.copy.dirty && isNoSpace(failure)) {
+      this.options.log?.(
+        `inode ${inode}: ${shared.copy.sizeBytes} bytes not committed (no space left), the file keeps its last committed content`,
+      );
+    } else if (shared.copy.dirty) return;
+    this.copies.delete(inode);
   }
 
   private async readContent(node: InodeView, offset: number, length: number): Promise<Uint8Array> {

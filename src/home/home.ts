@@ -9,6 +9,7 @@ import { deriveMasterKey, type KdfParams, newSalt } from '../crypto/kdf.js';
 import { keyCheckValue, matchesKeyCheck } from '../crypto/key-check.js';
 import { deriveSubkey, homeKey, namespaceKeys } from '../crypto/subkeys.js';
 import { open, seal } from '../crypto/xchacha.js';
+import { SpaceReserve } from '../disk/space-reserve.js';
 import { TgfsError } from '../errors.js';
 import { OpLog } from '../events/op-log.js';
 import { generateMachineKeyPair } from '../events/signing.js';
@@ -297,6 +298,8 @@ async function assemble(
         // Staged chunks are always followed by the synced Write event that references them, in this same
         // LevelDB: that sync carries the index entries to disk too.
         syncIndex: false,
+        // File content stops short of filling the disk, so the op log can still record what happened.
+        space: new SpaceReserve(paths.root),
         ...(workers === undefined ? {} : { workers }),
       });
     },

@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { newNamespaceId } from '../crypto/ids.js';
+import { DEFAULT_RESERVE_BYTES } from '../disk/space-reserve.js';
 import { TgfsError } from '../errors.js';
 import { type NamespaceId, ROOT_INODE } from '../events/types.js';
 import { type DiskSpace, MountedNamespace } from '../fs/mounted-namespace.js';
@@ -123,7 +124,12 @@ export async function openNamespaceSession(
         opts.log?.(`push to the store failed; pending work stays in the home: ${(err as Error).message}`);
       }
       // Every event of this namespace is folded in by now (sync stopped first): the next mount starts here.
-      await replica.saveCheckpoint();
+      try {
+        await replica.saveCheckpoint();
+      } catch (err) {
+        // A checkpoint is a cache (a full disk, say): the next mount replays the log instead.
+        opts.log?.(`checkpoint not saved, the next mount replays the log: ${(err as Error).message}`);
+      }
       replica.close();
       await chunks.close();
       await workers.close();
@@ -131,8 +137,18 @@ export async function openNamespaceSession(
   };
 }
 
-/** The free space of the filesystem holding the home (its log, staging and cache): what a full disk stops. */
+/**
+ * The free space of the filesystem holding the home (its log, staging and cache): what a full disk stops.
+ * Available is what file content may still use: the free space less the reserve kept for the op log, as a
+ * local filesystem leaves its reserved blocks out of `df`'s Avail.
+ */
 async function diskSpaceOf(dir: string): Promise<DiskSpace> {
   const s = await statfs(dir);
-  return { blockSize: s.bsize, blocks: s.blocks, blocksFree: s.bfree, blocksAvailable: s.bavail };
+  const reserveBlocks = Math.ceil(DEFAULT_RESERVE_BYTES / s.bsize);
+  return {
+    blockSize: s.bsize,
+    blocks: s.blocks,
+    blocksFree: s.bfree,
+    blocksAvailable: Math.max(0, s.bavail - reserveBlocks),
+  };
 }

@@ -1,3 +1,4 @@
+import { isNoSpace } from '../disk/no-space.js';
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS, type EventId, type NamespaceId, type TgfsEvent } from '../events/types.js';
 import type { Refusals } from '../projections/policy/refusals.js';
@@ -311,11 +312,20 @@ export async function startSyncService(
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let running: Promise<unknown> = Promise.resolve();
+  // A full disk fails every round alike until space is freed: said once, not every interval.
+  let diskFull = false;
   const round = () => {
     timer = undefined;
     running = sync.engine
       .sync()
-      .catch((err: Error) => opts.log?.(`sync failed (will retry in ${intervalMs} ms): ${err.message}`))
+      .then(() => {
+        diskFull = false;
+      })
+      .catch((err: Error) => {
+        if (!(diskFull && isNoSpace(err)))
+          opts.log?.(`sync failed (will retry in ${intervalMs} ms): ${err.message}`);
+        diskFull = isNoSpace(err);
+      })
       .finally(() => {
         if (!closed) timer = setTimeout(round, intervalMs);
       });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { fstatSync, openSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
@@ -39,7 +39,7 @@ export class MountCommand extends TgfsCommand {
 
   private async serve(): Promise<number> {
     const mountpoint = resolve(this.mountpoint);
-    const log = (line: string) => process.stderr.write(`tgcryptfs: ${line}\n`);
+    const log = mountLog();
     const home = await this.unlock();
     try {
       const mounted = await startMountSession(home, {
@@ -96,6 +96,34 @@ export class MountCommand extends TgfsCommand {
       });
     });
   }
+}
+
+/**
+ * The mount's log on stderr, which for a daemon is a file in the home. On a full disk its lines are dropped:
+ * Node reports a failed write to stderr as an 'error' event, which unhandled would end the process and leave
+ * a dead mount behind ("Transport endpoint is not connected").
+ */
+function mountLog(): (line: string) => void {
+  process.stderr.on('error', () => undefined);
+  let toFile = false;
+  try {
+    toFile = fstatSync(2).isFile();
+  } catch {
+    // no stderr at all: the stream's own handling applies
+  }
+  return (line) => {
+    const text = `tgcryptfs: ${line}\n`;
+    if (!toFile) {
+      process.stderr.write(text);
+      return;
+    }
+    try {
+      // Written directly, so that lines come back once space is freed (the stream stays errored).
+      writeSync(2, text);
+    } catch {
+      // dropped: the disk holding the log is full
+    }
+  };
 }
 
 function waitForStopSignal(): Promise<void> {

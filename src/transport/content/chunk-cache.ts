@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isNoSpace } from '../../disk/no-space.js';
+import type { SpaceReserve } from '../../disk/space-reserve.js';
 
 /**
  * An on-disk LRU cache of sealed chunks read back from the store (design.md, "Content and keys":
@@ -10,6 +12,8 @@ import { join } from 'node:path';
  *
  * Writes are not fsynced: every entry can be fetched again, and a damaged one fails authentication and is
  * dropped by the reader. Recency survives a restart only as file mtimes (insertion order), which is enough.
+ * For the same reason the cache gives way on a full disk: an entry that would eat into the space reserve, or
+ * that the disk has no room for, is simply not kept, and the read that fetched it still succeeds.
  */
 export class ChunkCache {
   // Insertion order of a Map is the LRU order: a hit deletes and re-inserts.
@@ -20,13 +24,14 @@ export class ChunkCache {
   private constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
+    private readonly space: SpaceReserve | undefined,
   ) {}
 
-  static async open(dir: string, maxBytes: number): Promise<ChunkCache> {
+  static async open(dir: string, maxBytes: number, space?: SpaceReserve): Promise<ChunkCache> {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
       throw new RangeError(`cache size must be a non-negative integer, got ${maxBytes}`);
     }
-    const cache = new ChunkCache(dir, maxBytes);
+    const cache = new ChunkCache(dir, maxBytes, space);
     await mkdir(dir, { recursive: true });
     await cache.load();
     return cache;
@@ -48,6 +53,19 @@ export class ChunkCache {
   async setPinnedBytes(bytes: number): Promise<void> {
     this.pinned = bytes;
     await this.evict();
+  }
+
+  /**
+   * Evicts the oldest entries while writing `bytes` elsewhere on this disk (staging, a pack in a local store)
+   * would eat into the space reserve: the cache only borrows free space, and gives it back when it is needed.
+   */
+  async makeRoom(bytes: number): Promise<void> {
+    if (this.space === undefined) return;
+    while (this.entries.size > 0 && !(await this.space.allows(bytes))) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) return;
+      await this.delete(oldest.value);
+    }
   }
 
   async get(chunkId: string): Promise<Uint8Array | undefined> {
@@ -73,11 +91,18 @@ export class ChunkCache {
     }
     // Would be evicted at once: do not write it at all.
     if (sealed.length + this.pinned > this.maxBytes) return;
+    if (this.space !== undefined && !(await this.space.allows(sealed.length))) return;
     const path = this.pathOf(chunkId);
     const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await mkdir(join(this.dir, chunkId.slice(0, 2)), { recursive: true });
-    await writeFile(tmp, sealed);
-    await rename(tmp, path);
+    try {
+      await mkdir(join(this.dir, chunkId.slice(0, 2)), { recursive: true });
+      await writeFile(tmp, sealed);
+      await rename(tmp, path);
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      await unlink(tmp).catch(() => undefined);
+      return;
+    }
     // A concurrent put of the same chunk may have won the race; the file is the same sealed chunk either way.
     if (this.entries.has(chunkId)) return;
     this.entries.set(chunkId, sealed.length);

@@ -55,6 +55,7 @@ export class ChunkStager {
           ? await workers.seal(cut.job, fresh, ns, dataKey)
           : sealPieces(content, fresh, ns, dataKey);
         if (fresh.length === 0) return;
+        await this.budget.makeRoom(fresh.reduce((n, _, i) => n + sealed[i]!.length, 0));
         const locations = await this.staging.append(fresh.map((_, i) => sealed[i]!));
         const changes: ChunkIndexChange[] = fresh.map((piece, i) => ({
           type: 'put',
@@ -62,7 +63,13 @@ export class ChunkStager {
           id: piece.chunkId,
           value: locations[i]!,
         }));
-        await this.index.batch(changes, { sync: this.opts.syncIndex });
+        try {
+          await this.index.batch(changes, { sync: this.opts.syncIndex });
+        } catch (err) {
+          // Unindexed chunks are unreachable: give their space back (a full disk fails here too).
+          await this.staging.discard(locations);
+          throw err;
+        }
         await this.budget.add(locations.reduce((n, loc) => n + loc.length, 0));
       });
     } catch (err) {

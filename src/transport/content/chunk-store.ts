@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { SpaceReserve } from '../../disk/space-reserve.js';
 import type { Extent } from '../../events/types.js';
 import type { MessageId, MessageStore, StoredMessage } from '../store/message-store.js';
 import { ChunkCache } from './chunk-cache.js';
@@ -40,6 +41,11 @@ export interface ChunkStoreOptions {
    * turn it off: LevelDB's single ordered log makes that sync cover the index too.
    */
   readonly syncIndex?: boolean;
+  /**
+   * The free space kept back on the home's disk: staging and caching that would eat into it are refused
+   * (staging with NO_SPACE; the cache just keeps less). Without it, content is written until the disk is full.
+   */
+  readonly space?: SpaceReserve;
 }
 
 const DEFAULT_PACK_TARGET_BYTES = 12 * 1024 * 1024;
@@ -105,8 +111,8 @@ export class ChunkStore {
 
   static async open(opts: ChunkStoreOptions): Promise<ChunkStore> {
     if (opts.dataKey.length !== 32) throw new TypeError('data key must be 32 bytes');
-    const staging = await StagingArea.open(join(opts.dir, 'staging'));
-    const cache = await ChunkCache.open(join(opts.dir, 'cache'), opts.maxCacheBytes);
+    const staging = await StagingArea.open(join(opts.dir, 'staging'), opts.space);
+    const cache = await ChunkCache.open(join(opts.dir, 'cache'), opts.maxCacheBytes, opts.space);
     const cs = new ChunkStore(opts, staging, cache);
     await cs.lock.run(async () => {
       let stagedBytes = 0;

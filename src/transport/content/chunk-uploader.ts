@@ -82,6 +82,8 @@ export class ChunkUploader {
       chunkIds: group.map(([id]) => id),
     };
     await this.index.batch([{ type: 'put', kind: 'flight', id: packId, value: flight }], SYNC);
+    // A local store usually shares the home's disk: on a nearly full one, the read cache gives way first.
+    await this.cache.makeRoom(bytes.length);
     const msg = await this.store.append(
       formatCaption({ namespace: this.ns, type: 'chunk', id: packId }),
       bytes,

@@ -15,6 +15,11 @@ export class StagedBudget {
     await this.cache.setPinnedBytes(this.bytes);
   }
 
+  /** Before `bytes` more are staged (or packed into a local store on the same disk): the cache gives way. */
+  makeRoom(bytes: number): Promise<void> {
+    return this.cache.makeRoom(bytes);
+  }
+
   async release(bytes: number): Promise<void> {
     this.bytes -= bytes;
     await this.cache.setPinnedBytes(this.bytes);

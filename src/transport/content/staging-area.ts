@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asNoSpace } from '../../disk/no-space.js';
+import type { SpaceReserve } from '../../disk/space-reserve.js';
 import { TgfsError } from '../../errors.js';
 import type { StagedLocation } from './chunk-index.js';
 
@@ -21,28 +23,73 @@ interface ActiveSegment {
 export class StagingArea {
   private active: ActiveSegment | undefined;
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly space: SpaceReserve | undefined,
+  ) {}
 
-  static async open(dir: string): Promise<StagingArea> {
+  /** With `space`, appends that would eat into the reserve kept for the op log are refused (NO_SPACE). */
+  static async open(dir: string, space?: SpaceReserve): Promise<StagingArea> {
     await mkdir(dir, { recursive: true });
-    return new StagingArea(dir);
+    return new StagingArea(dir, space);
   }
 
   /**
    * Appends the sealed chunks to the active segment and makes them durable with one data sync — the
    * segment's directory entry was made durable when it was created. Returns where each one went.
+   *
+   * On a full disk this fails with NO_SPACE and leaves the segment as it was: what a failed write put in it is
+   * cut off again, so the space goes back and earlier chunks are untouched.
    */
   async append(sealed: readonly Uint8Array[]): Promise<StagedLocation[]> {
-    const segment = await this.activeSegment();
-    const out: StagedLocation[] = [];
-    for (const box of sealed) {
-      const offset = segment.sizeBytes;
-      await writeAll(segment.handle, box, offset);
-      segment.sizeBytes += box.length;
-      out.push({ segment: segment.name, offset, length: box.length });
+    const total = sealed.reduce((n, box) => n + box.length, 0);
+    await this.space?.claim(total, 'file content');
+    let segment: ActiveSegment;
+    try {
+      segment = await this.activeSegment();
+    } catch (err) {
+      throw asNoSpace(err, `file content in ${this.dir}`);
     }
-    await segment.handle.datasync();
+    const start = segment.sizeBytes;
+    const out: StagedLocation[] = [];
+    try {
+      for (const box of sealed) {
+        const offset = segment.sizeBytes;
+        await writeAll(segment.handle, box, offset);
+        segment.sizeBytes += box.length;
+        out.push({ segment: segment.name, offset, length: box.length });
+      }
+      await segment.handle.datasync();
+    } catch (err) {
+      await this.cutBack(segment, start);
+      throw asNoSpace(err, `${total} bytes of file content in ${this.dir}`);
+    }
     return out;
+  }
+
+  /**
+   * Gives back the space of chunks just appended that will never be referenced (their index entries could not
+   * be written): when they are still the end of the active segment, it is cut off before them.
+   */
+  async discard(locations: readonly StagedLocation[]): Promise<void> {
+    const segment = this.active;
+    const first = locations[0];
+    const last = locations[locations.length - 1];
+    if (segment === undefined || first === undefined || last === undefined) return;
+    if (locations.some((loc) => loc.segment !== segment.name)) return;
+    if (last.offset + last.length !== segment.sizeBytes) return;
+    await this.cutBack(segment, first.offset);
+  }
+
+  private async cutBack(segment: ActiveSegment, sizeBytes: number): Promise<void> {
+    try {
+      await segment.handle.truncate(sizeBytes);
+      segment.sizeBytes = sizeBytes;
+    } catch {
+      // Could not cut: start the next append in a new segment; the chunk index never points past `sizeBytes`.
+      await segment.handle.close().catch(() => undefined);
+      if (this.active === segment) this.active = undefined;
+    }
   }
 
   /** The sealed bytes of a staged chunk, or undefined when its segment is gone (uploaded meanwhile). */

@@ -12,6 +12,8 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isNoSpace } from '../../disk/no-space.js';
+import { DEFAULT_RESERVE_BYTES, SpaceReserve } from '../../disk/space-reserve.js';
 import { TgfsError } from '../../errors.js';
 import type { ByteRange, MessageId, MessageStore, StoredMessage } from './message-store.js';
 import { checkAppendArgs, checkListArgs, checkRange } from './store-args.js';
@@ -38,6 +40,10 @@ import { checkAppendArgs, checkListArgs, checkRange } from './store-args.js';
  *
  * A published message never changes except into a tombstone, so headers are cached; the deletion log tells every
  * process which cached headers went stale, at the cost of one `stat` per `list`.
+ *
+ * On a full disk an append fails with NO_SPACE and leaves nothing behind. Appends also stop short of the last
+ * `reserveBytes` of the filesystem: a store inside a home shares its disk with the op log, which must still
+ * find room to record what happened.
  */
 
 const MARKER_NAME = 'tgcryptfs-store';
@@ -57,6 +63,8 @@ export interface LocalMessageStoreOptions {
   /** fsync each message and the directory before append returns (default true). Tests may turn it off. */
   readonly durable?: boolean;
   readonly now?: () => number;
+  /** Free space an append may not eat into (default DEFAULT_RESERVE_BYTES, 8 MiB; 0 for none). */
+  readonly reserveBytes?: number;
 }
 
 type Probe =
@@ -74,6 +82,7 @@ export class LocalMessageStore implements MessageStore {
   private readonly tmpDir: string;
   private readonly durable: boolean;
   private readonly now: () => number;
+  private readonly space: SpaceReserve;
   // Largest id known to exist; appends start trying from the next one.
   private knownMax: MessageId;
   // Tombstones are final, so remembering them saves re-reading deleted messages on every list.
@@ -91,6 +100,7 @@ export class LocalMessageStore implements MessageStore {
     this.tmpDir = join(dir, 'tmp');
     this.durable = options.durable ?? true;
     this.now = options.now ?? Date.now;
+    this.space = new SpaceReserve(dir, options.reserveBytes ?? DEFAULT_RESERVE_BYTES);
     this.knownMax = knownMax;
   }
 
@@ -116,6 +126,7 @@ export class LocalMessageStore implements MessageStore {
     header.writeBigUInt64LE(BigInt(bytes.byteLength), 12);
     header.writeDoubleLE(this.now(), 20);
 
+    await this.space.claim(header.length + captionBytes.length + bytes.byteLength, 'a message');
     const tmp = await this.writeTmp([header, captionBytes, bytes]);
     try {
       const id = await this.publish(tmp);
@@ -369,6 +380,8 @@ function missing(id: MessageId): TgfsError {
 
 function unavailable(what: string, cause: unknown): TgfsError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  // Not worth the retrying wrapper's seconds of backoff: a full disk waits for someone to free space.
+  if (isNoSpace(cause)) return new TgfsError('NO_SPACE', `${what}: no space left on the device`, { cause });
   return new TgfsError('STORE_UNAVAILABLE', `${what}${code ? ` (${code})` : ''}`, { cause });
 }
 

@@ -11,7 +11,8 @@
  *   A missing or deleted id is a permanent `STORE_OBJECT_MISSING` error.
  * - `delete(ids)` removes messages; ids that are already gone are ignored.
  * Failures: `STORE_UNAVAILABLE` is transient (worth retrying: a dropped connection, a flood wait);
- * `STORE_OBJECT_MISSING` and `STORE_CORRUPT` are permanent.
+ * `STORE_OBJECT_MISSING` and `STORE_CORRUPT` are permanent. `NO_SPACE` (a local store's disk is full) lasts
+ * until someone frees space: callers retry at their next round, not in a tight loop.
  */
 
 export type MessageId = number;

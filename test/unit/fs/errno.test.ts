@@ -17,6 +17,7 @@ const expected: [TgfsErrorCode, number][] = [
   ['NAME_TOO_LONG', 36],
   ['NO_XATTR', 61],
   ['NOT_SUPPORTED', 95],
+  ['NO_SPACE', 28],
   ['CHUNK_AUTH_FAILED', 5],
   ['CHUNK_MISSING', 5],
   ['STORE_UNAVAILABLE', 5],
