@@ -1,0 +1,115 @@
+/**
+ * Master-replica on real mounts: two homes on one local store, each mounted by its own CLI process. The
+ * replica mounts read-only without being told, sees the master's writes after a sync, and after `cluster
+ * promote` the roles swap while the old master's files stay.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from './harness/cli.js';
+import { assertNoLeftoverMounts } from './harness/fuse-mounts.js';
+import { type MountHandle, startMount, stopMount } from './harness/mount-process.js';
+import { TEST_PASSWORD } from './harness/mount-suite.js';
+import { q, sh, shOk } from './harness/sh.js';
+
+describe('a master-replica namespace on two machines', () => {
+  let root = '';
+  const running = new Set<MountHandle>();
+  const home = (name: string) => ({ home: join(root, name), password: TEST_PASSWORD });
+  const mnt = (name: string) => join(root, `mnt-${name}`);
+  const cli = async (name: string, ...args: string[]) => {
+    const r = await runCli(home(name), args);
+    assert.equal(r.code, 0, `${args.join(' ')} on ${name}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const mount = async (name: string) => {
+    const handle = await startMount({
+      ...home(name),
+      mountpoint: mnt(name),
+      namespace: 'photos',
+      extraArgs: [],
+    });
+    running.add(handle);
+    return handle;
+  };
+  const unmount = async (handle: MountHandle) => {
+    await stopMount(handle);
+    running.delete(handle);
+  };
+  let replicaId = '';
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tgfs-mount-mr-'));
+    for (const n of ['master', 'replica']) await mkdir(mnt(n));
+    const store = `local:${join(root, 'store')}`;
+    await cli('master', 'machine', 'init', '--name', 'master', '--store', store);
+    await cli('master', 'namespace', 'create', 'photos', '--type', 'master-replica');
+    const { token } = JSON.parse(await cli('master', 'cluster', 'invite', '--role', 'replica', '--json'));
+    const joined = JSON.parse(
+      await cli(
+        'replica',
+        'machine',
+        'init',
+        '--name',
+        'replica',
+        '--store',
+        store,
+        '--token',
+        token,
+        '--json',
+      ),
+    );
+    replicaId = joined.id;
+    await cli('master', 'sync', 'now');
+    await cli('replica', 'sync', 'now');
+  });
+
+  after(async () => {
+    for (const handle of running) await stopMount(handle).catch(() => undefined);
+    if (root === '') return;
+    await assertNoLeftoverMounts(root);
+    await shOk(`rm -rf ${q(root)}`);
+  });
+
+  test('the replica mounts read-only and shows what the master wrote after a sync', async () => {
+    const master = await mount('master');
+    await shOk(
+      `mkdir ${q(join(mnt('master'), 'album'))} && printf 'from the master' > ${q(join(mnt('master'), 'album/a.txt'))}`,
+    );
+    await cli('master', 'sync', 'now'); // answered by the running mount over its control socket
+    await unmount(master);
+
+    await cli('replica', 'sync', 'now');
+    const replica = await mount('replica');
+    assert.equal(await shOk(`cat ${q(join(mnt('replica'), 'album/a.txt'))}`), 'from the master');
+    const write = await sh(`touch ${q(join(mnt('replica'), 'album/b.txt'))}`);
+    assert.notEqual(write.code, 0);
+    assert.match(write.stderr, /Read-only file system/);
+    await unmount(replica);
+  });
+
+  test('cluster promote moves the master role; the old master’s files stay and it becomes read-only', async () => {
+    await cli('master', 'cluster', 'promote', replicaId, '--namespace', 'photos');
+    await cli('replica', 'sync', 'now');
+    const status = JSON.parse(await cli('replica', 'cluster', 'status', '--json'));
+    assert.deepEqual(
+      status.namespaces.map((n: { name: string; master: string }) => [n.name, n.master]),
+      [['photos', replicaId]],
+    );
+
+    const replica = await mount('replica');
+    await shOk(`printf 'from the new master' > ${q(join(mnt('replica'), 'album/b.txt'))}`);
+    assert.equal(await shOk(`cat ${q(join(mnt('replica'), 'album/a.txt'))}`), 'from the master');
+    await cli('replica', 'sync', 'now');
+    await unmount(replica);
+
+    await cli('master', 'sync', 'now');
+    const old = await mount('master');
+    assert.equal(await shOk(`cat ${q(join(mnt('master'), 'album/b.txt'))}`), 'from the new master');
+    const write = await sh(`touch ${q(join(mnt('master'), 'album/c.txt'))}`);
+    assert.match(write.stderr, /Read-only file system/);
+    await unmount(old);
+  });
+});
