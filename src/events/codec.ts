@@ -1,6 +1,14 @@
 import { Encoder } from 'cbor-x';
 import { TgfsError } from '../errors.js';
-import { EVENT_TYPES, type EventBodies, type EventType, SCHEMA_VERSION, type TgfsEvent } from './types.js';
+import { extentsProblem } from './extents.js';
+import {
+  EVENT_TYPES,
+  type EventBodies,
+  type EventType,
+  SCHEMA_VERSION,
+  type TgfsEvent,
+  type WriteBody,
+} from './types.js';
 
 /**
  * Event payloads and stored records as CBOR (docs: design.md, "Events").
@@ -151,7 +159,8 @@ function record(value: unknown, fields: readonly FieldSpec[], path: string): Rec
   return out;
 }
 
-const extent: Check = (v, p) => record(v, [req('chunkId', nonEmptyText), req('lengthBytes', uint)], p);
+const extent: Check = (v, p) =>
+  record(v, [req('chunkId', nonEmptyText), req('lengthBytes', uint), opt('offsetBytes', uint)], p);
 
 const BODY_FIELDS: { readonly [K in EventType]: readonly FieldSpec[] } = {
   Create: [
@@ -231,13 +240,13 @@ const ENVELOPE_FIELDS: readonly FieldSpec[] = [
 function normalise(value: unknown): TgfsEvent {
   if (!isMap(value)) throw malformed('event', 'a map', value);
   const v = value['v'];
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v !== SCHEMA_VERSION) {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > SCHEMA_VERSION) {
     throw new TgfsError(
       'EVENT_SCHEMA_UNKNOWN',
-      `event schema version ${v} is unknown to this version (knows 1)`,
+      `event schema version ${v} is unknown to this version (knows 1 to ${SCHEMA_VERSION})`,
     );
   }
-  if (v !== SCHEMA_VERSION) throw malformed('v', `schema version ${SCHEMA_VERSION}`, v);
+  if (v !== 1 && v !== SCHEMA_VERSION) throw malformed('v', `schema version 1 to ${SCHEMA_VERSION}`, v);
   const envelope = record(value, ENVELOPE_FIELDS, 'event');
   const type = envelope['type'] as EventType;
   const body = record(envelope['body'], BODY_FIELDS[type], 'body');
@@ -247,8 +256,22 @@ function normalise(value: unknown): TgfsEvent {
       'event field body: a Write needs exactly one of inline and extents',
     );
   }
+  if (type === 'Write') checkExtents(body as unknown as WriteBody, v);
   envelope['body'] = body as unknown as EventBodies[EventType];
   return envelope as unknown as TgfsEvent;
+}
+
+/** Schema 1 has no holes; a schema-2 Write's extents must be in order and end within the file. */
+function checkExtents(body: WriteBody, v: number): void {
+  if (body.extents === undefined) return;
+  if (v === 1) {
+    if (body.extents.some((e) => e.offsetBytes !== undefined)) {
+      throw new TgfsError('EVENT_MALFORMED', 'event field body.extents: offsetBytes needs schema version 2');
+    }
+    return;
+  }
+  const problem = extentsProblem(body.extents, body.sizeBytes);
+  if (problem !== undefined) throw new TgfsError('EVENT_MALFORMED', `event field body.extents: ${problem}`);
 }
 
 /** The payload: the exact bytes that get signed. Throws EVENT_MALFORMED rather than sign a malformed event. */

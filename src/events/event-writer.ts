@@ -13,7 +13,7 @@ import type {
   TgfsEvent,
   VectorClock,
 } from './types.js';
-import { SCHEMA_VERSION } from './types.js';
+import { schemaVersionOf } from './types.js';
 import { increment, merge } from './vector-clock.js';
 
 /** What an author needs to continue its hash chain in one namespace. */
@@ -71,7 +71,7 @@ export class EventWriter {
     const hlc = tick(p.hlc, this.now());
     const clock = increment(p.clock, this.author);
     const event = {
-      v: SCHEMA_VERSION,
+      v: schemaVersionOf(type, body),
       ns: this.ns,
       author: this.author,
       seq,

@@ -3,7 +3,14 @@
  * Pure: no I/O. Byte strings are Uint8Array; ids are lower-case hex strings.
  */
 
-export const SCHEMA_VERSION = 1 as const;
+/**
+ * The newest event schema this build writes and reads. 2: a `Write` may leave holes, placing an extent at
+ * an offset (`offsetBytes`) or ending its extents before the file's size. A writer gives each event the lowest version that can carry it
+ * (`schemaVersionOf`), so builds that know only 1 keep reading everything but sparse files' content, which they
+ * refuse as a newer schema instead of misreading it.
+ */
+export const SCHEMA_VERSION = 2 as const;
+export type SchemaVersion = 1 | typeof SCHEMA_VERSION;
 
 /** UUID v4, lower case. */
 export type MachineId = string;
@@ -32,10 +39,15 @@ export type InodeKind = 'file' | 'dir' | 'symlink';
 export type NamespaceMode = 'standalone' | 'master-replica' | 'distributed';
 export type ConflictStrategy = 'last-write-wins' | 'manual' | 'merge';
 
-/** One piece of a file version: a chunk (by keyed id) and its plaintext length. */
+/**
+ * One piece of a file version: a chunk (by keyed id) and its plaintext length, placed at `offsetBytes` in the
+ * file, or, without it, right after the previous extent (at 0 for the first). Bytes no extent covers, up to the
+ * file's size, are a hole and read as zeros (schema 2; in schema 1 extents are back to back).
+ */
 export interface Extent {
   readonly chunkId: string;
   readonly lengthBytes: number;
+  readonly offsetBytes?: number;
 }
 
 export interface CreateBody {
@@ -55,7 +67,10 @@ export interface CreateBody {
 export interface WriteBody {
   readonly inode: InodeId;
   readonly sizeBytes: number;
-  /** Small files: the whole content inline. Exactly one of `inline` and `extents` is set. */
+  /**
+   * Small files: the whole content inline. Exactly one of `inline` and `extents` is set. Extents are in file
+   * order, never overlap and end at or before `sizeBytes`; what they leave uncovered is a hole.
+   */
   readonly inline?: Uint8Array;
   readonly extents?: readonly Extent[];
   readonly mtimeMs: number;
@@ -127,7 +142,7 @@ export const EVENT_TYPES: readonly EventType[] = [
 ];
 
 interface EnvelopeFields {
-  readonly v: typeof SCHEMA_VERSION;
+  readonly v: SchemaVersion;
   readonly ns: NamespaceId;
   readonly author: MachineId;
   /** 1, 2, … per author and namespace. */
@@ -153,4 +168,20 @@ export interface SignedEvent {
   /** Ed25519 signature over signable(payload). */
   readonly signature: Uint8Array;
   readonly event: TgfsEvent;
+}
+
+/**
+ * The lowest schema version that can carry this body: 2 only for a Write with a hole, an extent placed by
+ * offset or extents that end before the file does (schema 1's extents cover the file back to back).
+ */
+export function schemaVersionOf<K extends EventType>(type: K, body: EventBodies[K]): SchemaVersion {
+  if (type !== 'Write') return 1;
+  const write = body as WriteBody;
+  if (write.extents === undefined) return 1;
+  let end = 0;
+  for (const e of write.extents) {
+    if (e.offsetBytes !== undefined) return 2;
+    end += e.lengthBytes;
+  }
+  return end < write.sizeBytes ? 2 : 1;
 }

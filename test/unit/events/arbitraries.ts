@@ -15,7 +15,7 @@ import type {
   VectorClock,
   WriteBody,
 } from '../../../src/events/types.js';
-import { EVENT_TYPES, SCHEMA_VERSION } from '../../../src/events/types.js';
+import { EVENT_TYPES, schemaVersionOf } from '../../../src/events/types.js';
 
 /**
  * fast-check arbitraries for event fields and whole events, shaped exactly like decodeEvent's output (plain
@@ -156,6 +156,6 @@ export const eventArb: fc.Arbitrary<TgfsEvent> = fc.constantFrom(...EVENT_TYPES)
       },
       { noNullPrototype: true },
     )
-    .map((fields) => ({ v: SCHEMA_VERSION, type, ...fields }) as TgfsEvent),
+    .map((fields) => ({ v: schemaVersionOf(type, fields.body), type, ...fields }) as TgfsEvent),
 );
 export { emit, emitJoin, makeMachine, observe, type TestMachine } from './event-factory.js';
