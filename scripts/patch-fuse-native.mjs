@@ -5,7 +5,8 @@
 // - libfuse 2.9's high-level API drops a SETATTR that sets mtime alone (what `tar x` and `touch -m` send)
 //   unless the filesystem declares `flag_utime_omit_ok`. With it, times arrive as UTIME_OMIT (the adapter reads
 //   the resulting 1073 ms as "keep") or UTIME_NOW (`touch`), which the glue now turns into the current time;
-// - and, for speed, getxattr of anything but user.* is answered in C (see below).
+// - and, for speed, getxattr of anything but user.* is answered in C (see below);
+// - fallocate, which fuse-native lacks, is added to the C glue and to index.js (see FALLOCATE_*).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,21 +49,90 @@ const PATCHES = [
 static void populate_stat (uint32_t *ints, struct stat* stat) {`,
   ],
 ];
-const source = join(dir, 'fuse-native.c');
-let text = readFileSync(source, 'utf8');
-let changed = false;
-for (const [before, after] of PATCHES) {
-  if (text.includes(after)) continue;
-  if (!text.includes(before)) {
-    console.error(
-      `patch-fuse-native: fuse-native.c no longer contains ${JSON.stringify(before)}; not patched`,
-    );
-    process.exit(1);
+// fallocate(2): fuse-native has no such op, so `fallocate` and posix_fallocate got EOPNOTSUPP. A new opcode
+// (34, after rmdir; the handler tables have room for 35) in the C glue and in index.js, which passes
+// (path, mode, offset, length, fd, cb) with the 64-bit offset and length as doubles, like truncate's size.
+const FALLOCATE_C_PATCHES = [
+  [
+    'static const uint32_t op_rmdir = 33;\n',
+    'static const uint32_t op_rmdir = 33;\nstatic const uint32_t op_fallocate = 34;\n',
+  ],
+  [
+    'static void fuse_native_dispatch_init (uv_async_t* handle,',
+    `FUSE_METHOD_VOID(fallocate, 7, 0, (const char *path, int mode, off_t offset, off_t length, struct fuse_file_info *info), {
+  l->path = path;
+  l->mode = mode;
+  l->offset = offset;
+  l->len = length;
+  l->info = info;
+}, {
+  napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
+  napi_create_uint32(env, l->mode, &(argv[3]));
+  FUSE_UINT64_TO_INTS_ARGV(l->offset, 4)
+  FUSE_UINT64_TO_INTS_ARGV(l->len, 6)
+  napi_create_uint32(env, l->info != NULL ? l->info->fh : 0, &(argv[8]));
+})
+
+static void fuse_native_dispatch_init (uv_async_t* handle,`,
+  ],
+  [
+    '  if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;\n',
+    '  if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;\n  if (implemented[op_fallocate]) ops.fallocate = fuse_native_fallocate;\n',
+  ],
+  [
+    '  NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)\n',
+    '  NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)\n  NAPI_EXPORT_FUNCTION(fuse_native_signal_fallocate)\n',
+  ],
+  [
+    '  NAPI_EXPORT_UINT32(op_rmdir)\n',
+    '  NAPI_EXPORT_UINT32(op_rmdir)\n  NAPI_EXPORT_UINT32(op_fallocate)\n',
+  ],
+];
+const FALLOCATE_INDEX_PATCHES = [
+  [
+    "  ['rmdir', {\n    op: binding.op_rmdir\n  }]\n",
+    "  ['rmdir', {\n    op: binding.op_rmdir\n  }],\n  ['fallocate', {\n    op: binding.op_fallocate\n  }]\n",
+  ],
+  [
+    '  _op_rmdir (signal, path) {\n    this.ops.rmdir(path, err => {\n      return signal(err)\n    })\n  }\n',
+    `  _op_rmdir (signal, path) {
+    this.ops.rmdir(path, err => {
+      return signal(err)
+    })
   }
-  text = text.replace(before, after);
-  changed = true;
+
+  _op_fallocate (signal, path, mode, offsetLow, offsetHigh, lengthLow, lengthHigh, fd) {
+    const offset = getDoubleArg(offsetLow, offsetHigh)
+    const length = getDoubleArg(lengthLow, lengthHigh)
+    this.ops.fallocate(path, mode, offset, length, fd, err => {
+      return signal(err)
+    })
+  }
+`,
+  ],
+];
+
+/** Applies each [before, after] once (a file already holding `after` is left alone); says whether it wrote. */
+function patchFile(name, patches) {
+  const file = join(dir, name);
+  let text = readFileSync(file, 'utf8');
+  let changed = false;
+  for (const [before, after] of patches) {
+    if (text.includes(after)) continue;
+    if (!text.includes(before)) {
+      console.error(`patch-fuse-native: ${name} no longer contains ${JSON.stringify(before)}; not patched`);
+      process.exit(1);
+    }
+    text = text.replace(before, after);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, text);
+  return changed;
 }
-if (changed) writeFileSync(source, text);
+
+const source = join(dir, 'fuse-native.c');
+const changed = patchFile('fuse-native.c', [...PATCHES, ...FALLOCATE_C_PATCHES]);
+patchFile('index.js', FALLOCATE_INDEX_PATCHES);
 const binary = join(dir, 'build', 'Release', 'fuse.node');
 // Rebuild whenever the binary is missing or older than the patched source (an earlier build may have failed).
 if (changed || !existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
