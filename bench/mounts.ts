@@ -93,7 +93,8 @@ export async function tgcryptfsUnmount(home: string, mountpoint: string): Promis
   return r.seconds;
 }
 
-async function daemonPids(home: string): Promise<number[]> {
+/** The pids of the mount daemons serving `home` (from its mounts/ records). */
+export async function daemonPids(home: string): Promise<number[]> {
   const dir = join(home, 'mounts');
   const names = await readdir(dir).catch(() => [] as string[]);
   const pids: number[] = [];

@@ -19,7 +19,7 @@ export interface BenchOptions {
 
 export const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAME[,NAME…]] [--dir DIR] [--keep]
                              [--profile DIR] [--no-install] [--json FILE]
-  NAME is a group (event, fs, store) or a benchmark id or prefix (event.append, fs.seq-read, store.msgs-1gib);
+  NAME is a group (event, fs, store, memory) or a benchmark id or prefix (event.append, fs.seq-read, store.msgs-1gib);
   --list prints the ids.`;
 
 export function parseOptions(argv: readonly string[], defaultJson: string): BenchOptions | 'help' | 'list' {

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { TgfsError } from '../src/errors.js';
 import { eventCoreGroup } from './event-core.js';
 import { filesystemGroup } from './filesystem.js';
+import { memoryGroup } from './memory.js';
 import { cleanupAllMounts, detachLeftovers } from './mounts.js';
 import { type BenchOptions, parseOptions, selected, USAGE } from './options.js';
 import { REPO_ROOT } from './paths.js';
@@ -36,6 +37,11 @@ const GROUPS: readonly GroupDef[] = [
     id: 'store',
     ids: ['store.msgs-10k', 'store.msgs-1gib', 'store.rebuild', 'store.idle-sync'],
     run: storeGroup,
+  },
+  {
+    id: 'memory',
+    ids: ['memory.write-4gib', 'memory.sparse-10gib', 'memory.tree-100k'],
+    run: memoryGroup,
   },
 ];
 

@@ -13,6 +13,7 @@
 // - st_ino is 64 bits: getStatArray (index.js) carries an ino given as a bigint in two uint32 slots, the low
 //   half where it always was and the high half after the 18 fields, and populate_stat puts them together, so
 //   with use_ino a file's inode number is derived from its id, stable across mounts, in stat and readdir alike.
+// - fallocate, which fuse-native lacks, is added to the C glue and to index.js (see FALLOCATE_*).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -80,35 +81,92 @@ const INDEX_PATCHES = [
 `,
   ],
 ];
-const indexSource = join(dir, 'index.js');
-let indexText = readFileSync(indexSource, 'utf8');
-let indexChanged = false;
-for (const [before, after] of INDEX_PATCHES) {
-  if (indexText.includes(after)) continue;
-  if (!indexText.includes(before)) {
-    console.error(`patch-fuse-native: index.js no longer contains ${JSON.stringify(before)}; not patched`);
-    process.exit(1);
+
+// fallocate(2): fuse-native has no such op, so `fallocate` and posix_fallocate got EOPNOTSUPP. A new opcode
+// (34, after rmdir; the handler tables have room for 35) in the C glue and in index.js, which passes
+// (path, mode, offset, length, fd, cb) with the 64-bit offset and length as doubles, like truncate's size.
+const FALLOCATE_C_PATCHES = [
+  [
+    'static const uint32_t op_rmdir = 33;\n',
+    'static const uint32_t op_rmdir = 33;\nstatic const uint32_t op_fallocate = 34;\n',
+  ],
+  [
+    'static void fuse_native_dispatch_init (uv_async_t* handle,',
+    `FUSE_METHOD_VOID(fallocate, 7, 0, (const char *path, int mode, off_t offset, off_t length, struct fuse_file_info *info), {
+  l->path = path;
+  l->mode = mode;
+  l->offset = offset;
+  l->len = length;
+  l->info = info;
+}, {
+  napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
+  napi_create_uint32(env, l->mode, &(argv[3]));
+  FUSE_UINT64_TO_INTS_ARGV(l->offset, 4)
+  FUSE_UINT64_TO_INTS_ARGV(l->len, 6)
+  napi_create_uint32(env, l->info != NULL ? l->info->fh : 0, &(argv[8]));
+})
+
+static void fuse_native_dispatch_init (uv_async_t* handle,`,
+  ],
+  [
+    '  if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;\n',
+    '  if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;\n  if (implemented[op_fallocate]) ops.fallocate = fuse_native_fallocate;\n',
+  ],
+  [
+    '  NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)\n',
+    '  NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)\n  NAPI_EXPORT_FUNCTION(fuse_native_signal_fallocate)\n',
+  ],
+  [
+    '  NAPI_EXPORT_UINT32(op_rmdir)\n',
+    '  NAPI_EXPORT_UINT32(op_rmdir)\n  NAPI_EXPORT_UINT32(op_fallocate)\n',
+  ],
+];
+const FALLOCATE_INDEX_PATCHES = [
+  [
+    "  ['rmdir', {\n    op: binding.op_rmdir\n  }]\n",
+    "  ['rmdir', {\n    op: binding.op_rmdir\n  }],\n  ['fallocate', {\n    op: binding.op_fallocate\n  }]\n",
+  ],
+  [
+    '  _op_rmdir (signal, path) {\n    this.ops.rmdir(path, err => {\n      return signal(err)\n    })\n  }\n',
+    `  _op_rmdir (signal, path) {
+    this.ops.rmdir(path, err => {
+      return signal(err)
+    })
   }
-  indexText = indexText.replace(before, after);
-  indexChanged = true;
+
+  _op_fallocate (signal, path, mode, offsetLow, offsetHigh, lengthLow, lengthHigh, fd) {
+    const offset = getDoubleArg(offsetLow, offsetHigh)
+    const length = getDoubleArg(lengthLow, lengthHigh)
+    this.ops.fallocate(path, mode, offset, length, fd, err => {
+      return signal(err)
+    })
+  }
+`,
+  ],
+];
+
+/** Applies each [before, after] once (a file already holding `after` is left alone); says whether it wrote. */
+function patchFile(name, patches) {
+  const file = join(dir, name);
+  let text = readFileSync(file, 'utf8');
+  let changed = false;
+  for (const [before, after] of patches) {
+    if (text.includes(after)) continue;
+    if (!text.includes(before)) {
+      console.error(`patch-fuse-native: ${name} no longer contains ${JSON.stringify(before)}; not patched`);
+      process.exit(1);
+    }
+    text = text.replace(before, after);
+    changed = true;
+  }
+  if (changed) writeFileSync(file, text);
+  return changed;
 }
-if (indexChanged) writeFileSync(indexSource, indexText);
 
 const source = join(dir, 'fuse-native.c');
-let text = readFileSync(source, 'utf8');
-let changed = false;
-for (const [before, after] of PATCHES) {
-  if (text.includes(after)) continue;
-  if (!text.includes(before)) {
-    console.error(
-      `patch-fuse-native: fuse-native.c no longer contains ${JSON.stringify(before)}; not patched`,
-    );
-    process.exit(1);
-  }
-  text = text.replace(before, after);
-  changed = true;
-}
-if (changed) writeFileSync(source, text);
+// index.js first: the C side's st_ino patch reads the stat slot index.js adds.
+patchFile('index.js', [...INDEX_PATCHES, ...FALLOCATE_INDEX_PATCHES]);
+const changed = patchFile('fuse-native.c', [...PATCHES, ...FALLOCATE_C_PATCHES]);
 const binary = join(dir, 'build', 'Release', 'fuse.node');
 // Rebuild whenever the binary is missing or older than the patched source (an earlier build may have failed).
 if (changed || !existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {

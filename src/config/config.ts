@@ -26,9 +26,13 @@ export const ConfigSchema = z
       .strict()
       .default({ memory_mb: 64, iterations: 3 }),
     cache: z
-      .object({ max_size_gb: z.number().positive().max(100_000).default(1) })
+      .object({
+        max_size_gb: z.number().positive().max(100_000).default(1),
+        // Memory for written bytes of open files not yet staged; past it they spill to the staging area.
+        dirty_limit_mb: z.number().int().min(1).max(65_536).default(32),
+      })
       .strict()
-      .default({ max_size_gb: 1 }),
+      .default({ max_size_gb: 1, dirty_limit_mb: 32 }),
     telegram: z
       .object({ api_id: z.number().int().positive().optional(), api_hash: z.string().min(1).optional() })
       .strict()

@@ -1,5 +1,6 @@
 import { Encoder } from 'cbor-x';
 import { TgfsError } from '../errors.js';
+import { extentsProblem } from './extents.js';
 import {
   EVENT_TYPES,
   type EventBodies,
@@ -7,6 +8,7 @@ import {
   SCHEMA_VERSION,
   schemaVersionOf,
   type TgfsEvent,
+  type WriteBody,
 } from './types.js';
 
 /**
@@ -178,7 +180,8 @@ const invitation: Check = (v, p) =>
     p,
   );
 
-const extent: Check = (v, p) => record(v, [req('chunkId', nonEmptyText), req('lengthBytes', uint)], p);
+const extent: Check = (v, p) =>
+  record(v, [req('chunkId', nonEmptyText), req('lengthBytes', uint), opt('offsetBytes', uint)], p);
 
 const BODY_FIELDS: { readonly [K in EventType]: readonly FieldSpec[] } = {
   Create: [
@@ -307,12 +310,26 @@ function normalise(value: unknown): TgfsEvent {
       'event field body: a Write needs exactly one of inline and extents',
     );
   }
+  if (type === 'Write') checkExtents(body as unknown as WriteBody, v);
   // A schema 1 event cannot use what schema 2 added: a build that knew only 1 would have read it otherwise.
   if (schemaVersionOf(type, body as unknown as EventBodies[EventType]) > (v as number)) {
     throw new TgfsError('EVENT_MALFORMED', `event field v: a ${type} like this one needs schema 2, not ${v}`);
   }
   envelope['body'] = body as unknown as EventBodies[EventType];
   return envelope as unknown as TgfsEvent;
+}
+
+/** Schema 1 has no holes; a schema-2 Write's extents must be in order and end within the file. */
+function checkExtents(body: WriteBody, v: number): void {
+  if (body.extents === undefined) return;
+  if (v === 1) {
+    if (body.extents.some((e) => e.offsetBytes !== undefined)) {
+      throw new TgfsError('EVENT_MALFORMED', 'event field body.extents: offsetBytes needs schema version 2');
+    }
+    return;
+  }
+  const problem = extentsProblem(body.extents, body.sizeBytes);
+  if (problem !== undefined) throw new TgfsError('EVENT_MALFORMED', `event field body.extents: ${problem}`);
 }
 
 /** The payload: the exact bytes that get signed. Throws EVENT_MALFORMED rather than sign a malformed event. */

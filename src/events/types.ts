@@ -7,7 +7,8 @@
  * The newest event schema this build writes and reads. 2 added hard links (`Link`, the `entry` of `Move` and
  * `Delete`), special files (the kinds fifo, chardev, blockdev and socket, `rdev`), and the trust events
  * (ClusterCreated, MachineAdmitted, MachineRemoved, MachineReplaced, MasterChanged; `role`, `invitation` and
- * `selfAdmission` of MachineJoined, `nonce` of NamespaceCreated). An event is stamped with the
+ * `selfAdmission` of MachineJoined, `nonce` of NamespaceCreated), and holes in a `Write` (an extent placed at
+ * `offsetBytes`, or extents ending before the file's size). An event is stamped with the
  * lowest version that can express it (`schemaVersionOf`), so a build that knows only 1 keeps reading every
  * event that does not use the new vocabulary and halts ("upgrade") at one that does.
  */
@@ -44,10 +45,15 @@ export const SPECIAL_KINDS: readonly SpecialKind[] = ['fifo', 'chardev', 'blockd
 export type NamespaceMode = 'standalone' | 'master-replica' | 'distributed';
 export type ConflictStrategy = 'last-write-wins' | 'manual' | 'merge';
 
-/** One piece of a file version: a chunk (by keyed id) and its plaintext length. */
+/**
+ * One piece of a file version: a chunk (by keyed id) and its plaintext length, placed at `offsetBytes` in the
+ * file, or, without it, right after the previous extent (at 0 for the first). Bytes no extent covers, up to the
+ * file's size, are a hole and read as zeros (schema 2; in schema 1 extents are back to back).
+ */
 export interface Extent {
   readonly chunkId: string;
   readonly lengthBytes: number;
+  readonly offsetBytes?: number;
 }
 
 export interface CreateBody {
@@ -69,7 +75,10 @@ export interface CreateBody {
 export interface WriteBody {
   readonly inode: InodeId;
   readonly sizeBytes: number;
-  /** Small files: the whole content inline. Exactly one of `inline` and `extents` is set. */
+  /**
+   * Small files: the whole content inline. Exactly one of `inline` and `extents` is set. Extents are in file
+   * order, never overlap and end at or before `sizeBytes`; what they leave uncovered is a hole.
+   */
   readonly inline?: Uint8Array;
   readonly extents?: readonly Extent[];
   readonly mtimeMs: number;
@@ -278,6 +287,17 @@ export function schemaVersionOf<K extends EventType>(type: K, body: EventBodies[
   if (type === 'Create') {
     const create = body as CreateBody;
     if (create.rdev !== undefined || (SPECIAL_KINDS as readonly string[]).includes(create.kind)) return 2;
+  }
+  if (type === 'Write') {
+    // Holes: an extent placed at an offset, or extents that end before the size.
+    const write = body as WriteBody;
+    if (write.extents === undefined) return 1;
+    let end = 0;
+    for (const e of write.extents) {
+      if (e.offsetBytes !== undefined) return 2;
+      end += e.lengthBytes;
+    }
+    return end < write.sizeBytes ? 2 : 1;
   }
   return 1;
 }

@@ -18,6 +18,8 @@ export interface FileStat {
   readonly ino: bigint;
   /** st_rdev: the device number of a device node, else 0. */
   readonly rdev: number;
+  /** Bytes actually held, holes excluded (st_blocks, what du shows); the size when absent. */
+  readonly storedBytes?: number;
 }
 
 export interface FsStats {
@@ -54,9 +56,12 @@ export interface FileSystemApi {
   mknod(path: string, mode: number, rdev: number, uid: number, gid: number): Promise<void>;
   open(path: string, flags: number): Promise<Fd>;
   read(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number>;
+  /** Copies `buffer` before waiting on anything (it is the kernel's, detached once the op is answered). */
   write(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number>;
   truncate(path: string, sizeBytes: number): Promise<void>;
   ftruncate(fd: Fd, sizeBytes: number): Promise<void>;
+  /** fallocate(2): mode 0 grows the file over the range, FALLOC_FL_KEEP_SIZE (1) keeps it; others EOPNOTSUPP. */
+  fallocate(fd: Fd, mode: number, offset: number, length: number): Promise<void>;
   unlink(path: string): Promise<void>;
   /** Replaces an existing target (file, or empty directory) atomically, as rename(2) does. */
   rename(from: string, to: string): Promise<void>;

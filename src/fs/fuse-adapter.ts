@@ -11,6 +11,7 @@
  * - its fgetattr handler calls ops.getattr(path), never ops.fgetattr.
  * - its utimens passed the access time twice and libfuse 2.9 dropped mtime-only changes: both are fixed by
  *   scripts/patch-fuse-native.mjs at install, and this adapter uses the arguments as documented.
+ * - it has no fallocate op: the same script adds one, (path, mode, offset, length, fd, cb).
  * - write/read buffers are kernel memory detached after the callback: written data is copied here.
  * - it never passed on the calling process (fuse_get_context()), which only the fuse thread running the op can
  *   read: scripts/patch-fuse-native.mjs makes that thread copy uid, gid, pid and umask to the start of its
@@ -344,9 +345,9 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
       run(
         'write',
         path,
-        // The kernel's buffer is detached when we answer, and an op that times out is answered before the
-        // filesystem is done with it: a copy (about 10 µs for 128 KiB) keeps a late write from reading zeros.
-        () => fs.write(fd, Buffer.from(buffer.subarray(0, length)), length, position),
+        // The kernel's buffer is detached when we answer; FileSystemApi.write copies it before it can wait on
+        // anything, so neither a late answer nor a timed-out op can make it read zeros.
+        () => fs.write(fd, buffer, length, position),
         cb,
         cb,
       ),
@@ -357,6 +358,9 @@ export function fuseOps(fs: FileSystemApi, ctx: OpContext): FuseOps {
     release: (path, fd, cb) => plain('release', path, () => fs.release(fd), cb),
     truncate: (path, size, cb) => plain('truncate', path, () => fs.truncate(path, size), cb),
     ftruncate: (path, fd, size, cb) => plain('ftruncate', path, () => fs.ftruncate(fd, size), cb),
+    // Added to fuse-native by scripts/patch-fuse-native.mjs.
+    fallocate: (path, mode, offset, length, fd, cb) =>
+      plain('fallocate', path, () => fs.fallocate(fd, mode, offset, length), cb),
     unlink: (path, cb) => plain('unlink', path, () => fs.unlink(path), cb),
     rename: (from, to, cb) => plain('rename', from, () => fs.rename(from, to), cb),
     link: (existing, path, cb) => plain('link', path, () => fs.link(existing, path), cb),
@@ -468,8 +472,8 @@ function toFuseStat(s: FileStat): FuseStat {
     ino: s.ino,
     rdev: s.rdev,
     blksize: 4096,
-    // du and `ls -s` count 512-byte blocks.
-    blocks: Math.ceil(s.sizeBytes / 512),
+    // du and `ls -s` count 512-byte blocks, of the bytes held: a hole costs none.
+    blocks: Math.ceil((s.storedBytes ?? s.sizeBytes) / 512),
     atime: Math.floor(s.atimeMs),
     mtime: Math.floor(s.mtimeMs),
     ctime: Math.floor(s.ctimeMs),

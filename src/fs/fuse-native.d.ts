@@ -48,6 +48,8 @@ declare module 'fuse-native' {
     readdir?(path: string, cb: (result: number, names?: string[], stats?: FuseStat[]) => void): void;
     truncate?(path: string, size: number, cb: Cb): void;
     ftruncate?(path: string, fd: number, size: number, cb: Cb): void;
+    /** Not in fuse-native 2.2.6: added by scripts/patch-fuse-native.mjs. */
+    fallocate?(path: string, mode: number, offset: number, length: number, fd: number, cb: Cb): void;
     utimens?(path: string, atime: number, mtime: number, cb: Cb): void;
     readlink?(path: string, cb: ValueCb<string>): void;
     chown?(path: string, uid: number, gid: number, cb: Cb): void;

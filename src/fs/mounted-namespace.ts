@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { newInodeId } from '../crypto/ids.js';
 import { isNoSpace } from '../disk/no-space.js';
 import { TgfsError } from '../errors.js';
+import { storedBytes } from '../events/extents.js';
 import type { Extent, InodeId, InodeKind, SpecialKind, WriteBody } from '../events/types.js';
 import { isOwnerId, PERMISSION_BITS } from '../projections/decide/attrs.js';
 import { decide } from '../projections/decide/decide.js';
@@ -17,16 +18,18 @@ import {
 } from '../projections/namespace/queries.js';
 import type { NamespaceState } from '../projections/namespace/state.js';
 import type { Replica } from '../projections/replica.js';
+import { DirtyBudget } from './dirty-budget.js';
 import type { DirEntry, Fd, FileStat, FileSystemApi, FsStats } from './file-system-api.js';
 import { inodeNumberOf } from './inode-numbers.js';
-import { PrestagedContent, type SettlingContentStore } from './prestaged-content.js';
-import { WorkingCopy } from './working-copy.js';
+import { type CopyContentStore, WorkingCopy } from './working-copy.js';
 
-/** Files up to this size are stored inline in their `Write` event instead of as chunks. */
-export const INLINE_MAX_BYTES = 4096;
+export { INLINE_MAX_BYTES } from './working-copy.js';
+
+/** fallocate(2)'s FALLOC_FL_KEEP_SIZE: reserve without changing the size. The other modes are EOPNOTSUPP. */
+export const FALLOC_FL_KEEP_SIZE = 1;
 
 /** Where file content goes and comes from: chunked, sealed, durable in the home before `putFile` resolves. */
-export interface ContentStore extends SettlingContentStore {
+export interface ContentStore extends CopyContentStore {
   readRange(extents: readonly Extent[], offset: number, length: number): Promise<Uint8Array>;
   /** The same bytes written into `target`; resolves with how many (short at the end of the file). */
   readRangeInto(extents: readonly Extent[], offset: number, target: Uint8Array): Promise<number>;
@@ -47,6 +50,11 @@ export interface MountedNamespaceOptions {
   readonly space?: () => Promise<DiskSpace>;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
+  /**
+   * Memory all open files may hold for written bytes not yet staged; past it they spill to the staging area
+   * (default DEFAULT_DIRTY_LIMIT_BYTES, `cache.dirty_limit_mb`).
+   */
+  readonly dirtyLimitBytes?: number;
 }
 
 export interface DiskSpace {
@@ -90,9 +98,11 @@ interface OpenFile {
 
 interface SharedCopy {
   copy: WorkingCopy;
-  prestaged: PrestagedContent;
   refs: number;
 }
+
+/** The bytes each committed extent list holds, computed once per list (a stat per readdir entry asks). */
+const storedBytesOf = new WeakMap<readonly Extent[], number>();
 
 /**
  * A namespace as a mount serves it: what a POSIX call does to the tree is `decide`'s, committed against the
@@ -108,6 +118,7 @@ export class MountedNamespace implements FileSystemApi {
   private readonly commitChains = new Map<InodeId, Promise<unknown>>();
   private readonly now: () => number;
   private readonly owner: { readonly uid: number; readonly gid: number };
+  private readonly budget: DirtyBudget;
 
   constructor(
     private readonly replica: Replica<NamespaceState>,
@@ -116,6 +127,7 @@ export class MountedNamespace implements FileSystemApi {
   ) {
     this.now = options.now ?? Date.now;
     this.owner = options.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    this.budget = new DirtyBudget(options.dirtyLimitBytes);
   }
 
   private get state(): NamespaceState {
@@ -239,24 +251,37 @@ export class MountedNamespace implements FileSystemApi {
   async write(fd: Fd, buffer: Buffer, length: number, position: number): Promise<number> {
     const open = this.openFile(fd);
     this.assertWritable(open.path);
-    const copy = await this.workingCopy(open);
+    const copy = this.workingCopy(open);
     return copy.write(buffer, length, position, this.now());
   }
 
   async ftruncate(fd: Fd, sizeBytes: number): Promise<void> {
     const open = this.openFile(fd);
     this.assertWritable(open.path);
-    const copy = await this.workingCopy(open, sizeBytes);
+    const copy = this.workingCopy(open);
     copy.truncate(sizeBytes, this.now());
+  }
+
+  async fallocate(fd: Fd, mode: number, offset: number, length: number): Promise<void> {
+    const open = this.openFile(fd);
+    if ((mode & ~FALLOC_FL_KEEP_SIZE) !== 0) {
+      throw new TgfsError('NOT_SUPPORTED', `${open.path}: fallocate mode ${mode} is not supported`);
+    }
+    if (offset < 0 || length <= 0) {
+      throw new TgfsError('INVALID_ARGUMENT', `${open.path}: fallocate of ${length} bytes at ${offset}`);
+    }
+    this.assertWritable(open.path);
+    const copy = this.workingCopy(open);
+    copy.allocate(offset, length, (mode & FALLOC_FL_KEEP_SIZE) !== 0, this.now());
   }
 
   async truncate(path: string, sizeBytes: number): Promise<void> {
     this.assertWritable(path);
     decide(this.state, { kind: 'truncate', path });
     const node = nodeAt(this.state, path);
-    // Only the bytes that survive the truncation are read: `cp` over a file whose old content is damaged
-    // truncates it to 0 first, and that must work.
-    const copy = await this.acquireCopy(node.inode, path, sizeBytes);
+    // Content is read lazily, and only the bytes that survive a truncation ever are: `cp` over a file whose
+    // old content is damaged truncates it to 0 first, and that must work.
+    const copy = this.acquireCopy(node.inode, path);
     let failure: unknown;
     try {
       copy.truncate(sizeBytes, this.now());
@@ -406,20 +431,11 @@ export class MountedNamespace implements FileSystemApi {
       const shared = this.copies.get(inode);
       if (shared === undefined || !shared.copy.dirty) return false;
       const copy = shared.copy;
-      const version = copy.version;
-      const bytes = copy.bytes();
-      const mtimeMs = copy.mtimeMs;
-      // Both branches take what they need of `bytes` before any await: writes may go on meanwhile.
+      const { version, sizeBytes, mtimeMs, inline, extents } = await copy.settle();
       const body: WriteBody =
-        bytes.length <= INLINE_MAX_BYTES
-          ? { inode, sizeBytes: bytes.length, inline: Uint8Array.from(bytes), mtimeMs, path }
-          : {
-              inode,
-              sizeBytes: bytes.length,
-              extents: await shared.prestaged.extentsOf(bytes),
-              mtimeMs,
-              path,
-            };
+        inline !== undefined
+          ? { inode, sizeBytes, inline, mtimeMs, path }
+          : { inode, sizeBytes, extents: extents ?? [], mtimeMs, path };
       // File content is always committed durably: a close or fsync that returned has its data in the home.
       await this.replica.commit([{ type: 'Write', body }], { durable: true });
       copy.committedVersion = version;
@@ -433,19 +449,16 @@ export class MountedNamespace implements FileSystemApi {
     return next;
   }
 
-  private async workingCopy(open: OpenFile, keepBytes?: number): Promise<WorkingCopy> {
+  /** Synchronous, so that a write copies the kernel's buffer before anything can wait (FileSystemApi.write). */
+  private workingCopy(open: OpenFile): WorkingCopy {
     if (open.holdsCopy) return this.copies.get(open.inode)!.copy;
-    const copy = await this.acquireCopy(open.inode, open.path, keepBytes);
+    const copy = this.acquireCopy(open.inode, open.path);
     if (open.holdsCopy) this.releaseCopy(open.inode);
     open.holdsCopy = true;
     return copy;
   }
 
-  private async acquireCopy(
-    inode: InodeId,
-    path: string,
-    keepBytes = Number.MAX_SAFE_INTEGER,
-  ): Promise<WorkingCopy> {
+  private acquireCopy(inode: InodeId, path: string): WorkingCopy {
     const existing = this.copies.get(inode);
     if (existing !== undefined) {
       existing.refs++;
@@ -453,19 +466,9 @@ export class MountedNamespace implements FileSystemApi {
     }
     const node = nodeOf(this.state, inode);
     if (node === undefined) throw new TgfsError('NOT_FOUND', `${path}: no such file`);
-    const loadBytes = Math.min(keepBytes, node.sizeBytes);
-    const initial = loadBytes === 0 ? new Uint8Array(0) : await this.readContent(node, 0, loadBytes);
-    const raced = this.copies.get(inode);
-    if (raced !== undefined) {
-      raced.refs++;
-      return raced.copy;
-    }
-    const prestaged = new PrestagedContent(this.content);
-    const copy: WorkingCopy = new WorkingCopy(initial, node.mtimeMs, (from) => {
-      prestaged.changedFrom(from);
-      prestaged.advance(copy.bytes());
-    });
-    this.copies.set(inode, { copy, prestaged, refs: 1 });
+    // Nothing is read here: the copy reads committed chunks when asked for their bytes.
+    const copy = new WorkingCopy(node, node.mtimeMs, this.content, this.budget);
+    this.copies.set(inode, { copy, refs: 1 });
     return copy;
   }
 
@@ -485,11 +488,7 @@ export class MountedNamespace implements FileSystemApi {
       );
     } else if (shared.copy.dirty) return;
     this.copies.delete(inode);
-  }
-
-  private async readContent(node: InodeView, offset: number, length: number): Promise<Uint8Array> {
-    const out = Buffer.alloc(length);
-    return out.subarray(0, await this.readContentInto(node, offset, out));
+    shared.copy.dispose();
   }
 
   /** Reads into `target` (at most its length); resolves with the bytes read. */
@@ -501,7 +500,11 @@ export class MountedNamespace implements FileSystemApi {
     }
     if (node.extents !== undefined) {
       try {
-        return await this.content.readRangeInto(node.extents, offset, target);
+        const n = await this.content.readRangeInto(node.extents, offset, target);
+        // Past the last extent, up to the size, is a hole.
+        const wanted = Math.max(0, Math.min(target.length, node.sizeBytes - offset));
+        if (n < wanted) target.fill(0, n, wanted);
+        return Math.max(n, wanted);
       } catch (err) {
         const by =
           node.contentEvent === undefined
@@ -544,7 +547,25 @@ export class MountedNamespace implements FileSystemApi {
           : linkCount(this.state, node.inode),
       ino: inodeNumberOf(node.inode),
       rdev: node.rdev,
+      // What du counts: the bytes held, holes excluded.
+      storedBytes:
+        node.kind === 'dir'
+          ? 4096
+          : open !== undefined
+            ? open.copy.storedBytes
+            : this.storedBytesOf(node, sizeBytes),
     };
+  }
+
+  private storedBytesOf(node: InodeView, sizeBytes: number): number {
+    if (node.inline !== undefined) return node.inline.length;
+    if (node.extents === undefined) return node.kind === 'symlink' ? sizeBytes : 0;
+    let bytes = storedBytesOf.get(node.extents);
+    if (bytes === undefined) {
+      bytes = storedBytes(node.extents);
+      storedBytesOf.set(node.extents, bytes);
+    }
+    return bytes;
   }
 
   private allocFd(inode: InodeId, path: string): Fd {

@@ -159,7 +159,7 @@ export async function initHome(
       machine: { name: opts.name },
       store: opts.store.kind === 'local' ? { kind: 'local', path: opts.store.dir } : { kind: 'telegram' },
       kdf: { memory_mb: manifest.kdf.memoryMiB, iterations: manifest.kdf.iterations },
-      cache: { max_size_gb: 1 },
+      cache: { max_size_gb: 1, dirty_limit_mb: 32 },
     };
     home = await assemble(paths, config, log, identity, keys.privateKey, masterKey, stack);
     const joined = {

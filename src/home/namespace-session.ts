@@ -105,6 +105,7 @@ export async function openNamespaceSession(
   const fs = new MountedNamespace(replica, chunks, {
     readOnly,
     space: () => diskSpaceOf(home.paths.root),
+    dirtyLimitBytes: home.config.cache.dirty_limit_mb * 1024 * 1024,
     ...(opts.log ? { log: opts.log } : {}),
   });
   return {

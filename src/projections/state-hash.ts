@@ -54,7 +54,13 @@ function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId
       : [
           content.sizeBytes,
           content.inline === undefined ? null : bytesToHex(content.inline),
-          content.extents === undefined ? null : content.extents.map((e) => [e.chunkId, e.lengthBytes]),
+          content.extents === undefined
+            ? null
+            : content.extents.map((e) =>
+                e.offsetBytes === undefined
+                  ? [e.chunkId, e.lengthBytes]
+                  : [e.chunkId, e.lengthBytes, e.offsetBytes],
+              ),
         ],
     xattrs,
   ];

@@ -1,7 +1,7 @@
 /**
- * Differential test: the same seeded random sequence of writes at offsets, truncates, mkdirs, renames (over
- * files and directories too) and removals on a plain directory and on the mount gives the same outcomes and
- * the same tree, before and after a remount.
+ * Differential test: the same seeded random sequence of writes at offsets, truncates (some far past the end),
+ * fallocate (mode 0 and KEEP_SIZE), mkdirs, renames (over files and directories too) and removals on a plain
+ * directory and on the mount gives the same outcomes and the same tree, before and after a remount.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';

@@ -1,4 +1,5 @@
 import { TgfsError } from '../../errors.js';
+import { type PlacedExtent, placeExtents } from '../../events/extents.js';
 import type { Extent } from '../../events/types.js';
 import type { MessageId, MessageStore } from '../store/message-store.js';
 import type { ChunkCache } from './chunk-cache.js';
@@ -53,20 +54,27 @@ export class ChunkReader {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new RangeError(`read range must be non-negative integers, got ${offset}+${length}`);
     }
-    const wanted: { extent: Extent; start: number }[] = [];
-    let pos = 0;
-    let next: Extent | undefined;
-    for (const extent of extents) {
-      const end = pos + extent.lengthBytes;
-      if (end > offset && pos < offset + length) wanted.push({ extent, start: pos });
+    const wanted: PlacedExtent[] = [];
+    let next: PlacedExtent | undefined;
+    let end = 0;
+    for (const extent of placeExtents(extents)) {
+      const start = extent.offsetBytes;
+      end = start + extent.lengthBytes;
+      if (end > offset && start < offset + length) wanted.push(extent);
       else if (next === undefined && wanted.length > 0) next = extent;
-      pos = end;
     }
     // Read-ahead: the kernel reads 128 KiB at a time, so while it consumes this chunk, fetch and open the next
     // one (a failure here is only reported when that chunk is really read).
     if (next !== undefined) this.read(next).catch(() => undefined);
-    const endPos = Math.min(offset + length, pos);
-    await forEachLimited(wanted, READ_PARALLELISM, async ({ extent, start }) => {
+    const endPos = Math.min(offset + length, end);
+    const n = Math.max(0, endPos - offset);
+    // A hole reads as zeros: clear the range first when the chunks do not cover all of it.
+    let covered = 0;
+    for (const e of wanted)
+      covered += Math.min(endPos, e.offsetBytes + e.lengthBytes) - Math.max(offset, e.offsetBytes);
+    if (covered < n) target.fill(0, 0, n);
+    await forEachLimited(wanted, READ_PARALLELISM, async (extent) => {
+      const start = extent.offsetBytes;
       const plain = await this.read(extent);
       if (plain.length !== extent.lengthBytes) {
         throw new TgfsError(
@@ -78,7 +86,7 @@ export class ChunkReader {
       const to = Math.min(endPos, start + plain.length);
       target.set(plain.subarray(from - start, to - start), from - offset);
     });
-    return Math.max(0, endPos - offset);
+    return n;
   }
 
   private async readUncoalesced(id: string): Promise<Uint8Array> {

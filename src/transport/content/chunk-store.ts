@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { SpaceReserve } from '../../disk/space-reserve.js';
+import { extentsEnd } from '../../events/extents.js';
 import type { Extent } from '../../events/types.js';
 import type { MessageId, MessageStore, StoredMessage } from '../store/message-store.js';
 import { ChunkCache } from './chunk-cache.js';
@@ -170,11 +171,11 @@ export class ChunkStore {
   }
 
   /**
-   * Bytes [offset, offset+length) of the file made of `extents`, fetching only the chunks that overlap it.
-   * Like read(2), a range past the end is cut short.
+   * Bytes [offset, offset+length) of the file made of `extents`, fetching only the chunks that overlap it; a
+   * hole between extents reads as zeros. Like read(2), a range past the last extent's end is cut short.
    */
   async readRange(extents: readonly Extent[], offset: number, length: number): Promise<Uint8Array> {
-    const total = extents.reduce((sum, e) => sum + e.lengthBytes, 0);
+    const total = extentsEnd(extents);
     const out = Buffer.alloc(Math.max(0, Math.min(offset + length, total) - offset));
     await this.reader.readRangeInto(extents, offset, out);
     return out;

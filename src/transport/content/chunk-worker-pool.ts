@@ -10,7 +10,7 @@ export interface CutJob extends CutResult {
 
 /**
  * One worker thread that cuts, names and seals content off the main thread, which serves FUSE: a large
- * commit no longer stalls every other file operation, and prestaging overlaps with the writes arriving.
+ * commit no longer stalls every other file operation, and spilling overlaps with the writes arriving.
  */
 export class ChunkWorkerPool {
   private readonly worker: Worker;

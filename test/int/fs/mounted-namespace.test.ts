@@ -8,6 +8,7 @@ import { afterEach, describe, test } from 'node:test';
 import { OpLog } from '../../../src/events/op-log.js';
 import { generateMachineKeyPair } from '../../../src/events/signing.js';
 import {
+  FALLOC_FL_KEEP_SIZE,
   INLINE_MAX_BYTES,
   MountedNamespace,
   type MountedNamespaceOptions,
@@ -350,14 +351,106 @@ describe('MountedNamespace', () => {
     assert.equal((await m.fs.getattr('/d')).nlink, 3);
   });
 
-  test('a truncate past the maximum file size is FILE_TOO_BIG and leaves the file as it was', async () => {
+  test('a truncate past the maximum file size (2^53 - 1) is FILE_TOO_BIG and leaves the file as it was', async () => {
     const m = await mount();
     await writeFile(m.fs, '/f', Buffer.from('keep me'));
     await assert.rejects(m.fs.truncate('/f', MAX_FILE_BYTES + 1), code('FILE_TOO_BIG'));
     const fd = await m.fs.open('/f', constants.O_RDWR);
-    await assert.rejects(m.fs.ftruncate(fd, 999_999_999_999_999), code('FILE_TOO_BIG'));
+    await assert.rejects(m.fs.ftruncate(fd, 2 ** 60), code('FILE_TOO_BIG'));
     await m.fs.release(fd);
     assert.deepEqual(await readFile(m.fs, '/f'), Buffer.from('keep me'));
+  });
+
+  test('a truncate to 10^15 bytes makes a sparse file: zeros to read, no bytes stored, and it survives a restart', async () => {
+    const m = await mount();
+    await writeFile(m.fs, '/sparse', Buffer.from('head'));
+    await m.fs.truncate('/sparse', 999_999_999_999_999);
+    const check = async (fs: MountedNamespace) => {
+      const stat = await fs.getattr('/sparse');
+      assert.equal(stat.sizeBytes, 999_999_999_999_999);
+      assert.equal(stat.storedBytes, 4);
+      const fd = await fs.open('/sparse', constants.O_RDONLY);
+      const out = Buffer.alloc(8, 0xee);
+      assert.equal(await fs.read(fd, out, 8, 0), 8);
+      assert.deepEqual(out, Buffer.from('head\0\0\0\0'));
+      assert.equal(await fs.read(fd, out, 8, 999_999_999_999_995), 4);
+      assert.deepEqual(out.subarray(0, 4), Buffer.alloc(4));
+      await fs.release(fd);
+    };
+    await check(m.fs);
+    await check(await m.reopen());
+  });
+
+  test('a file larger than the dirty limit, written sequentially, spills and reads back identical after a restart', async () => {
+    const limit = 256 * 1024;
+    const m = await mount({ dirtyLimitBytes: limit });
+    const big = randomBytes(3 * 1024 * 1024 + 77);
+    const fd = await m.fs.create('/big', 0o644, 0, 0);
+    for (let at = 0; at < big.length; at += 128 * 1024) {
+      const piece = big.subarray(at, at + 128 * 1024);
+      await m.fs.write(fd, piece, piece.length, at);
+    }
+    // Before any commit, most of it is staged in the home already.
+    assert.ok((await m.chunks.pendingChunks()) > 0);
+    await m.fs.release(fd);
+    assert.deepEqual(await readFile(m.fs, '/big'), big);
+    assert.deepEqual(await readFile(await m.reopen(), '/big'), big);
+  });
+
+  test('a written buffer is copied at once: the kernel may detach or reuse it while the write is pending', async () => {
+    const m = await mount();
+    const fd = await m.fs.create('/copied', 0o644, 0, 0);
+    const kernel = Buffer.from('first');
+    const pending = m.fs.write(fd, kernel, kernel.length, 0);
+    kernel.fill(0);
+    await pending;
+    await m.fs.release(fd);
+    assert.deepEqual(await readFile(m.fs, '/copied'), Buffer.from('first'));
+  });
+
+  test('a write far past the end leaves a hole that costs no stored bytes', async () => {
+    const m = await mount();
+    const fd = await m.fs.create('/tail', 0o644, 0, 0);
+    const at = 10 * 1024 ** 3;
+    await m.fs.write(fd, Buffer.from('end'), 3, at);
+    await m.fs.release(fd);
+    const stat = await m.fs.getattr('/tail');
+    assert.equal(stat.sizeBytes, at + 3);
+    assert.equal(stat.storedBytes, 3);
+    const node = nodeOf(m.replica.state, resolvePath(m.replica.state, '/tail')!);
+    assert.deepEqual(
+      node?.extents?.map((e) => [e.lengthBytes, e.offsetBytes]),
+      [[3, at]],
+    );
+    const back = await m.reopen();
+    const rfd = await back.open('/tail', constants.O_RDONLY);
+    const out = Buffer.alloc(8, 0xee);
+    assert.equal(await back.read(rfd, out, 8, at - 5), 8);
+    assert.deepEqual(out, Buffer.from('\0\0\0\0\0end'));
+    await back.release(rfd);
+  });
+
+  test('fallocate mode 0 grows the file as a hole, KEEP_SIZE leaves it, other modes are NOT_SUPPORTED', async () => {
+    const m = await mount();
+    await writeFile(m.fs, '/f', Buffer.from('abc'));
+    const fd = await m.fs.open('/f', constants.O_RDWR);
+    await m.fs.fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20);
+    assert.equal((await m.fs.fgetattr('/f', fd)).sizeBytes, 3);
+    await m.fs.fallocate(fd, 0, 1, 1);
+    assert.equal((await m.fs.fgetattr('/f', fd)).sizeBytes, 3);
+    await m.fs.fallocate(fd, 0, 4096, 1 << 20);
+    assert.equal((await m.fs.fgetattr('/f', fd)).sizeBytes, 4096 + (1 << 20));
+    // FALLOC_FL_PUNCH_HOLE | KEEP_SIZE, and ZERO_RANGE.
+    await assert.rejects(m.fs.fallocate(fd, 3, 0, 10), code('NOT_SUPPORTED'));
+    await assert.rejects(m.fs.fallocate(fd, 0x10, 0, 10), code('NOT_SUPPORTED'));
+    await assert.rejects(m.fs.fallocate(fd, 0, 0, 0), code('INVALID_ARGUMENT'));
+    await m.fs.release(fd);
+    const stat = await m.fs.getattr('/f');
+    assert.equal(stat.sizeBytes, 4096 + (1 << 20));
+    assert.equal(stat.storedBytes, 3);
+    const back = await readFile(await m.reopen(), '/f');
+    assert.deepEqual(back.subarray(0, 3), Buffer.from('abc'));
+    assert.ok(back.subarray(3).every((b) => b === 0));
   });
 
   test('ftruncate changes ctime at once, before the content is committed', async () => {

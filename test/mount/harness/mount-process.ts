@@ -13,6 +13,8 @@ export interface StartMountOptions {
   readonly mountpoint: string;
   readonly namespace?: string;
   readonly extraArgs?: readonly string[];
+  /** Added to the mount process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Default 60 s: the first mount derives keys (Argon2id) and replays the log. */
   readonly readyTimeoutMs?: number;
 }
@@ -40,7 +42,7 @@ export function startMount(opts: StartMountOptions): Promise<MountHandle> {
   args.push(...(opts.extraArgs ?? []), opts.mountpoint);
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...cliEnv(opts) },
+    env: { ...process.env, ...cliEnv(opts), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -24,7 +24,8 @@ export interface MountSuite {
   readonly namespace: string | undefined;
   /** The running mount; throws when none runs. */
   readonly mount: MountHandle;
-  start(extraArgs?: readonly string[]): Promise<MountHandle>;
+  /** Starts the mount; `env` is added to its environment, and kept for later remounts. */
+  start(extraArgs?: readonly string[], env?: NodeJS.ProcessEnv): Promise<MountHandle>;
   stop(): Promise<Exit>;
   remount(): Promise<MountHandle>;
 }
@@ -32,6 +33,7 @@ export interface MountSuite {
 export function mountSuite(opts: { name: string; namespace?: string }): MountSuite {
   let root = '';
   let current: MountHandle | undefined;
+  let mountEnv: NodeJS.ProcessEnv | undefined;
   const all = new Set<MountHandle>();
 
   const suite: MountSuite = {
@@ -53,14 +55,16 @@ export function mountSuite(opts: { name: string; namespace?: string }): MountSui
       if (!current) throw new Error('no mount is running');
       return current;
     },
-    async start(extraArgs = []) {
+    async start(extraArgs = [], env = mountEnv) {
       if (current?.isRunning()) throw new Error('a mount is already running');
+      mountEnv = env;
       current = await startMount({
         home: suite.home,
         password: suite.password,
         mountpoint: suite.mountpoint,
         ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
         extraArgs,
+        ...(env === undefined ? {} : { env }),
       });
       all.add(current);
       return current;

@@ -200,6 +200,35 @@ describe('event codec', () => {
     });
   }
 
+  test('schema 2 places extents by offset (holes between and after); schema 1 cannot, and disorder is refused', () => {
+    const sparse = {
+      ...base,
+      v: 2,
+      body: {
+        inode: 'cd'.repeat(16),
+        sizeBytes: 10_000,
+        extents: [
+          { chunkId: 'a', lengthBytes: 100 },
+          { chunkId: 'b', lengthBytes: 50, offsetBytes: 5000 },
+        ],
+        mtimeMs: 1_700_000_000_000,
+      },
+    } as TgfsEvent;
+    assert.deepEqual(decodeEvent(encodeEvent(sparse)), sparse);
+    rejects(raw.encode({ ...sparse, v: 1 }), 'EVENT_MALFORMED', 'needs schema version 2');
+    const place = (offsets: number[], sizeBytes: number) =>
+      raw.encode({
+        ...sparse,
+        body: {
+          ...sparse.body,
+          sizeBytes,
+          extents: offsets.map((o, i) => ({ chunkId: `c${i}`, lengthBytes: 100, offsetBytes: o })),
+        },
+      });
+    rejects(place([500, 450], 10_000), 'EVENT_MALFORMED', 'before the previous one ends');
+    rejects(place([0, 9950], 10_000), 'EVENT_MALFORMED', 'past the file');
+  });
+
   test('bytes that are not one CBOR map are EVENT_MALFORMED', () => {
     rejects(new Uint8Array(), 'EVENT_MALFORMED', 'CBOR');
     rejects(Uint8Array.of(0xff, 0x00), 'EVENT_MALFORMED', 'CBOR');

@@ -12,7 +12,7 @@ import type {
   TgfsEvent,
   VectorClock,
 } from '../../../src/events/types.js';
-import { CLUSTER_NS, SCHEMA_VERSION } from '../../../src/events/types.js';
+import { CLUSTER_NS, schemaVersionOf } from '../../../src/events/types.js';
 import { emptyClock, increment, merge } from '../../../src/events/vector-clock.js';
 
 /**
@@ -63,7 +63,7 @@ export function emit<K extends EventType>(
 ): SignedEvent {
   const chain = chainOf(machine, ns);
   const event = {
-    v: SCHEMA_VERSION,
+    v: schemaVersionOf(type, body),
     ns,
     author: machine.id,
     seq: chain.seq + 1,

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
-import { decodeCheckpoint, encodeCheckpoint } from '../../../src/projections/namespace/checkpoint.js';
+import { ROOT_INODE } from '../../../src/events/types.js';
+import {
+  checkpointOf,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from '../../../src/projections/namespace/checkpoint.js';
 import { evolve } from '../../../src/projections/namespace/evolve.js';
 import { initialNamespaceState } from '../../../src/projections/namespace/state.js';
 import { namespaceStateHash } from '../../../src/projections/state-hash.js';
+import { Author, inode, MACHINE_A } from './event-builders.js';
 import { foldCanonical, Simulator, type Step } from './simulator.js';
 import { assertTreeInvariants } from './tree-invariants.js';
 
@@ -50,5 +57,25 @@ describe('namespace checkpoints', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  test('a sparse file’s extents, placed by offset, survive a checkpoint; a version-2 checkpoint is still read', () => {
+    const a = new Author(MACHINE_A);
+    const file = inode(1);
+    const extents = [
+      { chunkId: 'c1', lengthBytes: 10 },
+      { chunkId: 'c2', lengthBytes: 10, offsetBytes: 1_000_000 },
+    ];
+    const state = [
+      a.touch(file, ROOT_INODE, 'f'),
+      a.emit('Write', { inode: file, sizeBytes: 2_000_000, extents, mtimeMs: 9 }),
+    ].reduce(evolve, initialNamespaceState());
+    const restored = decodeCheckpoint(encodeCheckpoint(state));
+    assert.deepEqual(restored.attrs.get(file)?.content?.value.extents, extents);
+    assert.equal(namespaceStateHash(restored), namespaceStateHash(state));
+    const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+    const older = decodeCheckpoint(cbor.encode({ ...checkpointOf(state), v: 2 }));
+    assert.equal(namespaceStateHash(older), namespaceStateHash(state));
+    assert.throws(() => decodeCheckpoint(cbor.encode({ ...checkpointOf(state), v: 4 })), /version 4/);
   });
 });
