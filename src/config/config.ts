@@ -33,6 +33,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ max_size_gb: 1, dirty_limit_mb: 32 }),
+    // The seed's master-replica settings: how often a mount of a master-replica namespace syncs (and, on the
+    // master, snapshots), and how many snapshots the store keeps.
+    master_replica: z
+      .object({
+        sync_interval_secs: z.number().int().min(1).max(86_400).default(60),
+        snapshot_retention: z.number().int().min(1).max(1000).default(10),
+      })
+      .strict()
+      .default({ sync_interval_secs: 60, snapshot_retention: 10 }),
     telegram: z
       .object({ api_id: z.number().int().positive().optional(), api_hash: z.string().min(1).optional() })
       .strict()

@@ -160,6 +160,7 @@ export async function initHome(
       store: opts.store.kind === 'local' ? { kind: 'local', path: opts.store.dir } : { kind: 'telegram' },
       kdf: { memory_mb: manifest.kdf.memoryMiB, iterations: manifest.kdf.iterations },
       cache: { max_size_gb: 1, dirty_limit_mb: 32 },
+      master_replica: { sync_interval_secs: 60, snapshot_retention: 10 },
     };
     home = await assemble(paths, config, log, identity, keys.privateKey, masterKey, stack);
     const joined = {

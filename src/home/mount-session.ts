@@ -3,6 +3,7 @@ import { mountFileSystem } from '../fs/fuse-adapter.js';
 import type { UnlockedHome } from './home.js';
 import { forgetMount, recordMount } from './mount-registry.js';
 import { type NamespaceSession, openNamespaceSession, resolveNamespace } from './namespace-session.js';
+import { startFromNewestSnapshot } from './replica-start.js';
 import { type SyncService, startSyncService } from './sync-service.js';
 
 export interface MountRequest {
@@ -39,6 +40,8 @@ export async function startMountSession(home: UnlockedHome, request: MountReques
   };
   try {
     const info = await resolveNamespace(home, request.namespace);
+    const isReplica = info.mode === 'master-replica' && info.master !== home.machine.id;
+    if (isReplica) await startFromNewestSnapshot(home, info, log);
     session = await openNamespaceSession(home, info, { readOnly: request.readOnly === true, log });
     const opened = session;
     const mounted = await mountFileSystem(opened.fs, mountpoint, {
@@ -47,7 +50,19 @@ export async function startMountSession(home: UnlockedHome, request: MountReques
       allowOther: request.allowOther === true,
       log,
     });
-    sync = await startSyncService(home, opened, { log });
+    // A master-replica namespace syncs at the seed's `master_replica.sync_interval_secs`; its master snapshots
+    // as often, so replicas start from a recent state.
+    const mr = home.config.master_replica;
+    sync = await startSyncService(home, opened, {
+      log,
+      ...(info.mode === 'master-replica'
+        ? {
+            intervalMs: mr.sync_interval_secs * 1000,
+            ...(isReplica ? {} : { snapshotIntervalMs: mr.sync_interval_secs * 1000 }),
+            snapshotRetention: mr.snapshot_retention,
+          }
+        : {}),
+    });
     await recordMount(home.paths, { pid: process.pid, mountpoint, namespace: info.name });
     return {
       mountpoint,

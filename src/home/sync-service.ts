@@ -44,6 +44,7 @@ export interface OpenSyncOptions {
   readonly log?: (line: string) => void;
   readonly onProgress?: (p: SyncProgress) => void;
   readonly snapshotIntervalMs?: number;
+  readonly snapshotRetention?: number;
   /** This machine's clock (tests move it). */
   readonly now?: () => number;
   /** Replicas whose state a snapshot may carry (a mount's). */
@@ -95,6 +96,7 @@ export async function openSync(home: UnlockedHome, opts: OpenSyncOptions = {}): 
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.snapshotIntervalMs === undefined ? {} : { snapshotIntervalMs: opts.snapshotIntervalMs }),
+    ...(opts.snapshotRetention === undefined ? {} : { snapshotRetention: opts.snapshotRetention }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
     checkpointFor: async (ns) => opts.checkpointers?.get(ns)?.checkpointIfPushed(),
   });
@@ -297,18 +299,26 @@ export interface SyncService {
 export async function startSyncService(
   home: UnlockedHome,
   session: NamespaceSession,
-  opts: { log?: (line: string) => void; intervalMs?: number } = {},
+  opts: {
+    log?: (line: string) => void;
+    intervalMs?: number;
+    snapshotIntervalMs?: number;
+    snapshotRetention?: number;
+  } = {},
 ): Promise<SyncService> {
   const ns = session.info.id;
   const sync = await openSync(home, {
+    ...(opts.snapshotIntervalMs === undefined ? {} : { snapshotIntervalMs: opts.snapshotIntervalMs }),
+    ...(opts.snapshotRetention === undefined ? {} : { snapshotRetention: opts.snapshotRetention }),
     chunks: new Map([[ns, session.chunks]]),
     replicas: new Map([[ns, session.replica]]),
     pushers: new Map([[ns, session.pusher]]),
     checkpointers: new Map([[ns, session.replica]]),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  // The environment wins: tests (and impatient users) shorten every interval with it.
   const envInterval = Number(process.env['TGCRYPTFS_SYNC_INTERVAL_MS']);
-  const intervalMs = opts.intervalMs ?? (envInterval > 0 ? envInterval : DEFAULT_INTERVAL_MS);
+  const intervalMs = envInterval > 0 ? envInterval : (opts.intervalMs ?? DEFAULT_INTERVAL_MS);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let running: Promise<unknown> = Promise.resolve();

@@ -84,6 +84,8 @@ export class Replica<S> {
   private policy: NamespacePolicy;
   private policySub: Subscription | undefined;
   private refolding: Promise<void> = Promise.resolve();
+  /** How many events the open folded from the log: all of them, or only those after a checkpoint. */
+  replayedOnOpen = 0;
   /** Serialises local commits: a command list is decided against the state every earlier commit left. */
   private intake: Promise<unknown> = Promise.resolve();
 
@@ -125,8 +127,10 @@ export class Replica<S> {
       saved === undefined || codec === undefined
         ? log.replay(ns)
         : log.replayBeyond(ns, (author) => saved.folded.get(author) ?? 0);
+    let replayed = 0;
     const replay$: Observable<TgfsEvent> = from(source).pipe(
       map(({ id, sealed }) => {
+        replayed++;
         const event = decodeStored(eventKey, ns, id, sealed).event;
         clock = merge(clock, event.clock);
         if (compareHlc(event.hlc, hlc) > 0) hlc = event.hlc;
@@ -153,6 +157,7 @@ export class Replica<S> {
       writer,
       machine.id,
     );
+    replica.replayedOnOpen = replayed;
     replica.followPolicy(opts.policy$);
     return replica;
   }
@@ -286,6 +291,45 @@ export class Replica<S> {
     record: Uint8Array,
   ): Promise<void> {
     await log.area('checkpoints').put(ns, seal(eventKey, record, checkpointAad(ns)));
+  }
+
+  /**
+   * Installs a checkpoint taken elsewhere (a snapshot's) when it folded more of the namespace's chains than the
+   * one this home holds; resolves with whether it did. One that does not decode is not taken.
+   */
+  static async installCheckpointIfFurther<S>(
+    log: OpLog,
+    ns: NamespaceId,
+    eventKey: Uint8Array,
+    spec: ProjectionSpec<S>,
+    record: Uint8Array,
+  ): Promise<boolean> {
+    const codec = spec.checkpoint;
+    if (codec === undefined) return false;
+    const coverage = (bytes: Uint8Array): number => {
+      const r = decode(bytes) as CheckpointRecord;
+      if (r.v !== 3) return -1;
+      let n = 0;
+      for (const upTo of codec.folded(codec.decode(r.state)).values()) n += upTo;
+      return n;
+    };
+    let offered: number;
+    try {
+      offered = coverage(record);
+    } catch {
+      return false;
+    }
+    if (offered < 0) return false;
+    const sealed = await log.area('checkpoints').get(ns);
+    if (sealed !== undefined) {
+      try {
+        if (coverage(open(eventKey, sealed, checkpointAad(ns))) >= offered) return false;
+      } catch {
+        // A damaged local checkpoint is replaced.
+      }
+    }
+    await Replica.installCheckpoint(log, ns, eventKey, record);
+    return true;
   }
 
   decode(id: string, sealed: Uint8Array): SignedEvent {

@@ -69,6 +69,8 @@ export interface SyncEngineOptions {
   readonly checkpointFor?: (ns: NamespaceId) => Promise<Uint8Array | undefined>;
   /** Least time between two `meta` snapshots; 0 takes one after every sync that moved events (default 1 h). */
   readonly snapshotIntervalMs?: number;
+  /** How many `meta` snapshots to keep in the store; older ones are deleted after a new one is written. */
+  readonly snapshotRetention?: number;
   readonly onProgress?: (p: SyncProgress) => void;
 }
 
@@ -294,6 +296,11 @@ export class SyncEngine {
       const c = parseCaption(m.caption);
       return c?.type === 'op' ? [{ id: m.id, ns: c.namespace }] : [];
     });
+    const metas = fresh.filter((m) => {
+      const c = parseCaption(m.caption);
+      return c?.type === 'meta' && c.namespace === CLUSTER_NS;
+    });
+    if (metas.length > 0) await this.noteSnapshots(metas.map((m) => m.id));
     const held = new Map<MessageId, { id: MessageId; ns: NamespaceId }>();
     for (const b of await this.state.badMessages())
       if (b.held) held.set(b.messageId, { id: b.messageId, ns: b.ns });
@@ -517,7 +524,29 @@ export class SyncEngine {
       snapshot: id,
     });
     await this.state.update({ lastSnapshotMs: this.now() });
+    await this.noteSnapshots([id]);
+    await this.trimSnapshots();
     return id;
+  }
+
+  private async noteSnapshots(ids: readonly MessageId[]): Promise<void> {
+    const known = new Set(this.state.status.snapshotIds ?? []);
+    for (const id of ids) known.add(id);
+    await this.state.update({ snapshotIds: [...known].sort((a, b) => a - b) });
+  }
+
+  /** Keeps the newest `snapshotRetention` snapshots: a snapshot is a cache, the events stay the truth. */
+  private async trimSnapshots(): Promise<void> {
+    const keep = this.opts.snapshotRetention;
+    const known = this.state.status.snapshotIds ?? [];
+    if (keep === undefined || known.length <= keep) return;
+    const old = known.slice(0, known.length - keep);
+    try {
+      await this.store.delete(old);
+      await this.state.update({ snapshotIds: known.slice(known.length - keep) });
+    } catch (err) {
+      this.opts.log?.(`old snapshots not deleted (will retry): ${describe(err)}`);
+    }
   }
 }
 

@@ -29,6 +29,8 @@ export interface SyncStatusRecord {
   /** Op messages whose events were all known already (a re-post after a lost reply, or a replay). */
   readonly duplicateMessages?: number;
   readonly lastSnapshotMs?: number;
+  /** `meta` snapshot messages known to be in the store (pulled or written), oldest first: retention trims it. */
+  readonly snapshotIds?: readonly MessageId[];
 }
 
 export interface BadMessage {
