@@ -42,6 +42,13 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ sync_interval_secs: 60, snapshot_retention: 10 }),
+    mount: z
+      .object({
+        // Lets users other than the mounting one in (the kernel checks their rights); `--allow-other` too.
+        allow_other: z.boolean().default(false),
+      })
+      .strict()
+      .default({ allow_other: false }),
     telegram: z
       .object({ api_id: z.number().int().positive().optional(), api_hash: z.string().min(1).optional() })
       .strict()

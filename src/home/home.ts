@@ -161,6 +161,7 @@ export async function initHome(
       kdf: { memory_mb: manifest.kdf.memoryMiB, iterations: manifest.kdf.iterations },
       cache: { max_size_gb: 1, dirty_limit_mb: 32 },
       master_replica: { sync_interval_secs: 60, snapshot_retention: 10 },
+      mount: { allow_other: false },
     };
     home = await assemble(paths, config, log, identity, keys.privateKey, masterKey, stack);
     const joined = {

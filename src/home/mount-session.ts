@@ -47,7 +47,7 @@ export async function startMountSession(home: UnlockedHome, request: MountReques
     const mounted = await mountFileSystem(opened.fs, mountpoint, {
       readOnly: opened.readOnly,
       debug: request.debug === true,
-      allowOther: request.allowOther === true,
+      allowOther: request.allowOther === true || home.config.mount.allow_other,
       log,
     });
     // A master-replica namespace syncs at the seed's `master_replica.sync_interval_secs`; its master snapshots

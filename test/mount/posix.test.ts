@@ -100,6 +100,18 @@ describe('a mount with --allow-other', () => {
     assert.equal(made.code, 0, made.stderr);
     assert.equal(await shOk(`cat ${q(m('open/by-nobody.txt'))}`), 'new');
   });
+
+  test('mount.allow_other in config.yaml lets other users in without the flag', async () => {
+    await suite.stop();
+    const config = `${suite.home}/config.yaml`;
+    await shOk(
+      `sed -i 's/allow_other: false/allow_other: true/' ${q(config)} && grep -q 'allow_other: true' ${q(config)}`,
+    );
+    await suite.start();
+    const read = await asNobody(`cat ${q(m('mine.txt'))}`);
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(read.stdout, 'mine');
+  });
 });
 
 describe('new files on a mount with --allow-other belong to the user who made them', () => {
