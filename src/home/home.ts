@@ -104,6 +104,12 @@ export async function initHome(
 ): Promise<UnlockedHome> {
   const token: InvitationToken | undefined =
     opts.join !== undefined && 'invitation' in opts.join ? parseInvitation(opts.join.invitation) : undefined;
+  if (token !== undefined && token.expiresAtMs < Date.now()) {
+    throw new TgfsError(
+      'INVITATION_INVALID',
+      `the invitation expired at ${new Date(token.expiresAtMs).toISOString()}: ask an admin for a new one`,
+    );
+  }
   if (await exists(paths.config)) {
     throw new TgfsError(
       'HOME_ALREADY_INITIALISED',

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { redeemInvitation } from '../../home/membership.js';
+import { TgfsError } from '../../errors.js';
+import { parseInvitation, redeemInvitation } from '../../home/membership.js';
 import { ClusterCommand } from './cluster-command.js';
 
 export class ClusterJoinCommand extends ClusterCommand {
@@ -14,10 +15,26 @@ export class ClusterJoinCommand extends ClusterCommand {
   });
 
   clusterId = Option.String({ required: true, name: 'cluster-id' });
-  token = Option.String('--token', { required: true, description: 'The token `cluster invite` printed' });
+  token = Option.String('--token', { description: 'The token `cluster invite` printed' });
+  role = Option.String('--role', {
+    description: 'master | replica | node: must be the role the token grants',
+  });
 
   async run(): Promise<number> {
-    await this.withCluster((home) => redeemInvitation(home, this.clusterId, this.token));
+    if (this.token === undefined) {
+      throw new TgfsError(
+        'INVALID_ARGUMENT',
+        'without --token there is nothing to present: the join `machine init` posted is pending; an admin admits it with `tgcryptfs cluster admit <machine>` (see `tgcryptfs machine show` for its id)',
+      );
+    }
+    const token = this.token;
+    if (this.role !== undefined && parseInvitation(token).role !== this.role) {
+      throw new TgfsError(
+        'INVALID_ARGUMENT',
+        `the invitation grants the role ${parseInvitation(token).role}, not ${this.role}: ask the admin for a ${this.role} invitation`,
+      );
+    }
+    await this.withCluster((home) => redeemInvitation(home, this.clusterId, token));
     this.print(`presented the invitation to cluster ${this.clusterId}`);
     return 0;
   }

@@ -89,6 +89,20 @@ describe('tgcryptfs cluster on the command line', () => {
     assert.match(reused.stderr, /not an invitation token/);
   });
 
+  test('an expired token is refused at init, and a join without one explains how admission works', async () => {
+    const token = (await ok('admin', 'cluster', 'invite', '--expires', '1s')).trim();
+    await new Promise((r) => setTimeout(r, 1500));
+    const late = await runCli(
+      ['machine', 'init', '--name', 'late', '--store', `local:${store}`, ...FAST_KDF, '--token', token],
+      env('late'),
+    );
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /the invitation expired at .*: ask an admin for a new one/);
+    const bare = await runCli(['cluster', 'join', 'home-lab'], env('pending'));
+    assert.equal(bare.code, 1);
+    assert.match(bare.stderr, /cluster admit/);
+  });
+
   test('cluster remove marks the machine removed on every machine', async () => {
     await ok('admin', 'cluster', 'remove', ids['invited']!);
     await ok('pending', 'sync', 'now');
