@@ -41,8 +41,8 @@ export async function rebuildHome(
     store: StoreSpec;
     password: string;
     name: string;
-    /** The lost machine to take over; by default the only other admitted machine, if there is one. */
-    replace?: string;
+    /** The lost machine to take over; by default the only other admitted machine, if any; false: none. */
+    replace?: string | false;
     onProgress?: (p: SyncProgress) => void;
     log?: (line: string) => void;
   },
@@ -95,7 +95,7 @@ export async function rebuildHome(
             await Replica.installCheckpoint(home.log, ns, home.keysFor(ns).eventKey, record);
           }
         }
-        const replaced = await replaceMachine(home, opts.replace);
+        const replaced = opts.replace === false ? undefined : await replaceMachine(home, opts.replace);
         // Announce this machine (its MachineJoined, and the takeover) to the others.
         await sync.engine.push();
         const missing = found === undefined ? [] : await missingSince(home.log, found.snapshot);

@@ -105,6 +105,8 @@ describe('tgcryptfs rebuild', () => {
     const rebuilt = await runCli(env(), ['rebuild', '--store', `local:${store()}`, '--name', 'new-laptop']);
     assert.equal(rebuilt.code, 0, rebuilt.stderr);
     assert.match(rebuilt.stdout, /^rebuilt home as machine new-laptop /);
+    // The lost machine was the cluster's only one: the new one took over its standalone namespace.
+    assert.match(rebuilt.stdout, /\ntook over lost-laptop \(/);
 
     const second = await mount();
     assert.equal(await manifest(mnt()), written);

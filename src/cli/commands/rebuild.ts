@@ -23,6 +23,9 @@ export class RebuildCommand extends TgfsCommand {
   replace = Option.String('--replace', {
     description: 'The lost machine to take over (default: the only other machine, if there is one)',
   });
+  keep = Option.Boolean('--no-replace', false, {
+    description: 'Take over no machine (the others keep their roles): for a copy, not a lost machine',
+  });
   json = Option.Boolean('--json', false, { description: 'Print the report as JSON' });
 
   async run(): Promise<number> {
@@ -40,7 +43,11 @@ export class RebuildCommand extends TgfsCommand {
       store,
       password,
       name: this.name ?? (hostname().slice(0, 64) || 'machine'),
-      ...(this.replace === undefined ? {} : { replace: this.replace }),
+      ...(this.keep
+        ? { replace: false as const }
+        : this.replace === undefined
+          ? {}
+          : { replace: this.replace }),
       onProgress: (p) => {
         if (bar === undefined || p.phase !== 'pull') return;
         if (!started) {

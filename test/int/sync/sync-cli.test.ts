@@ -92,6 +92,12 @@ describe('tgcryptfs sync and rebuild on the command line', () => {
     const report = JSON.parse(r.stdout);
     assert.deepEqual(report.namespaces, ['photos']);
     assert.equal(report.machine.name, 'phoenix');
+    // Two machines are still in the cluster: nothing is taken over without --replace.
+    assert.equal(report.replaced, null);
+    const me = (await json(['machine', 'list', '--json'], 'c')).find(
+      (m: { name: string }) => m.name === 'phoenix',
+    );
+    assert.deepEqual([me.status, me.admittedBy], ['admitted', 'password']);
     assert.deepEqual([report.pull.rejected, report.pull.held], [[], []]);
     assert.notEqual(report.snapshot, null, 'the snapshot written by an earlier sync was found');
     assert.deepEqual(report.snapshot.missing, []);
