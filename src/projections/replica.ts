@@ -1,7 +1,7 @@
 import { decode, encode } from 'cbor-x';
 import { BehaviorSubject, from, map, type Observable, Subject, type Subscription } from 'rxjs';
 import { checkpointAad } from '../crypto/contexts.js';
-import { open, seal } from '../crypto/xchacha.js';
+import { type KeyInput, openInEpoch, sealInEpoch } from '../crypto/epoch-box.js';
 import { TgfsError } from '../errors.js';
 import { openRecordBox } from '../events/event-seal.js';
 import { EventWriter } from '../events/event-writer.js';
@@ -90,7 +90,7 @@ export class Replica<S> {
   private constructor(
     private readonly log: OpLog,
     readonly ns: NamespaceId,
-    private readonly eventKey: Uint8Array,
+    private readonly eventKey: KeyInput,
     private readonly spec: ProjectionSpec<S>,
     start: { projection: Projection<S>; subscription: Subscription; policy: NamespacePolicy },
     private readonly live: Subject<TgfsEvent>,
@@ -107,7 +107,7 @@ export class Replica<S> {
   static async open<S>(
     log: OpLog,
     ns: NamespaceId,
-    eventKey: Uint8Array,
+    eventKey: KeyInput,
     machine: LocalMachine,
     spec: ProjectionSpec<S>,
     opts: ReplicaOptions = {},
@@ -282,10 +282,13 @@ export class Replica<S> {
   static async installCheckpoint(
     log: OpLog,
     ns: NamespaceId,
-    eventKey: Uint8Array,
+    eventKey: KeyInput,
     record: Uint8Array,
   ): Promise<void> {
-    await log.area('checkpoints').put(ns, seal(eventKey, record, checkpointAad(ns)));
+    await log.area('checkpoints').put(
+      ns,
+      sealInEpoch(eventKey, record, (e) => checkpointAad(ns, e)),
+    );
   }
 
   decode(id: string, sealed: Uint8Array): SignedEvent {
@@ -344,7 +347,7 @@ export class Replica<S> {
 async function loadCheckpoint<S>(
   log: OpLog,
   ns: NamespaceId,
-  eventKey: Uint8Array,
+  eventKey: KeyInput,
   spec: ProjectionSpec<S>,
   policy: NamespacePolicy,
 ): Promise<{ state: S; folded: ReadonlyMap<MachineId, number>; clock: VectorClock; hlc: Hlc } | undefined> {
@@ -355,7 +358,7 @@ async function loadCheckpoint<S>(
   let state: S;
   let record: CheckpointRecord;
   try {
-    record = decode(open(eventKey, sealed, checkpointAad(ns))) as CheckpointRecord;
+    record = decode(openInEpoch(eventKey, sealed, (e) => checkpointAad(ns, e))) as CheckpointRecord;
     if (record.v !== 3 || record.policy !== policy.key) return undefined;
     state = codec.decode(record.state);
   } catch {
@@ -373,7 +376,7 @@ async function loadCheckpoint<S>(
  * keys sealed it (after verifying the event, for one pulled from the store), so the id is not recomputed.
  */
 export function decodeStored(
-  eventKey: Uint8Array,
+  eventKey: KeyInput,
   ns: NamespaceId,
   id: string,
   sealed: Uint8Array,

@@ -1,3 +1,4 @@
+import type { KeyInput } from '../../crypto/epoch-box.js';
 import { TgfsError } from '../../errors.js';
 import type { Extent } from '../../events/types.js';
 import type { MessageId, MessageStore } from '../store/message-store.js';
@@ -20,7 +21,7 @@ export class ChunkReader {
 
   constructor(
     private readonly ns: string,
-    private readonly dataKey: Uint8Array,
+    private readonly dataKey: KeyInput,
     private readonly store: MessageStore,
     private readonly index: ChunkIndex,
     /** The index lock, taken only to record a damaged copy. */
