@@ -22,6 +22,8 @@ export type TgfsErrorCode =
   | 'EVENT_BACKDATED'
   | 'MACHINE_KEY_CONFLICT'
   | 'DECRYPT_FAILED'
+  /** Sealed under a key epoch this home does not hold (the cluster's password changed): retried once it does. */
+  | 'KEY_EPOCH_UNKNOWN'
   // trust: membership, admission, modes (the policy's refusal codes, src/projections/policy)
   | 'NOT_OWNER'
   | 'NOT_ADMITTED'

@@ -6,6 +6,7 @@ import { ClusterJoinCommand } from './commands/cluster-join.js';
 import { ClusterMembersCommand } from './commands/cluster-members.js';
 import { ClusterPromoteCommand } from './commands/cluster-promote.js';
 import { ClusterRemoveCommand } from './commands/cluster-remove.js';
+import { ClusterRotateKeyCommand } from './commands/cluster-rotate-key.js';
 import { ClusterStatusCommand } from './commands/cluster-status.js';
 import { MachineInitCommand } from './commands/machine-init.js';
 import { MachineShowCommand } from './commands/machine-show.js';
@@ -41,6 +42,7 @@ cli.register(ClusterAdmitCommand);
 cli.register(ClusterMembersCommand);
 cli.register(ClusterStatusCommand);
 cli.register(ClusterRemoveCommand);
+cli.register(ClusterRotateKeyCommand);
 cli.register(ClusterPromoteCommand);
 cli.register(TelegramLoginCommand);
 

@@ -9,8 +9,15 @@
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
 
-/** Key epoch of every object sealed so far; key rotation will bump it. */
-export const KEY_EPOCH = 0;
+/**
+ * The key epoch of everything sealed before key rotation existed, and of a cluster that never rotated: its
+ * objects keep their original bytes (no epoch prefix, and the labels and associated data below unchanged).
+ * Each rotation (`cluster remove --new-password-file`, `cluster rotate-key`) starts the next epoch.
+ */
+export const FIRST_KEY_EPOCH = 0;
+
+/** `:{epoch}` appended to an associated data string from epoch 1 on; nothing for epoch 0 (its bytes stay). */
+const epochSuffix = (epoch: number): string => (epoch === FIRST_KEY_EPOCH ? '' : `:${epoch}`);
 
 // ---- HKDF-SHA-256 info labels (subkeys of the master key) ------------------------------------------------
 
@@ -20,37 +27,50 @@ export const SUBKEY_LABELS = {
   namespaceEvent: (ns: string) => `tgcryptfs/v1/ns-event/${ns}`,
   home: 'tgcryptfs/v1/home',
   keyCheck: 'tgcryptfs/v1/key-check',
+  /** Seals the keyring (the master keys of earlier epochs) under a newer epoch's master key. */
+  keyring: 'tgcryptfs/v1/keyring',
 } as const;
 
 // ---- XChaCha20-Poly1305 associated data ------------------------------------------------------------------
 
 /** A signed event record, at rest in the op log and in an op message. */
-export function eventAad(ns: string, eventId: string): Uint8Array {
-  return bytes(`tgfs:v1:${ns}:event:${eventId}`);
+export function eventAad(ns: string, eventId: string, epoch = FIRST_KEY_EPOCH): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:event:${eventId}${epochSuffix(epoch)}`);
 }
 
-export function chunkAad(ns: string, chunkId: string): Uint8Array {
-  return bytes(`tgfs:v1:${ns}:chunk:${chunkId}:${KEY_EPOCH}`);
+export function chunkAad(ns: string, chunkId: string, epoch = FIRST_KEY_EPOCH): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:chunk:${chunkId}:${epoch}`);
 }
 
-export function packAad(ns: string, packId: string): Uint8Array {
-  return bytes(`tgfs:v1:${ns}:pack:${packId}:${KEY_EPOCH}`);
+export function packAad(ns: string, packId: string, epoch = FIRST_KEY_EPOCH): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:pack:${packId}:${epoch}`);
 }
 
 /** A namespace's projection checkpoint in the home (or carried by a snapshot). */
-export function checkpointAad(ns: string): Uint8Array {
-  return bytes(`tgfs:v1:${ns}:checkpoint`);
+export function checkpointAad(ns: string, epoch = FIRST_KEY_EPOCH): Uint8Array {
+  return bytes(`tgfs:v1:${ns}:checkpoint${epochSuffix(epoch)}`);
 }
 
 /** A `meta` snapshot message; `clusterNs` is the cluster namespace's id. */
-export function snapshotAad(clusterNs: string, captionId: string): Uint8Array {
-  return bytes(`tgfs:v1:${clusterNs}:meta:${captionId}`);
+export function snapshotAad(clusterNs: string, captionId: string, epoch = FIRST_KEY_EPOCH): Uint8Array {
+  return bytes(`tgfs:v1:${clusterNs}:meta:${captionId}${epochSuffix(epoch)}`);
 }
 
 /** A manifest directory update. */
-export function manifestAad(clusterNs: string, captionId: string): Uint8Array {
-  return bytes(`tgfs:v1:${clusterNs}:manifest:${captionId}`);
+export function manifestAad(clusterNs: string, captionId: string, epoch = FIRST_KEY_EPOCH): Uint8Array {
+  return bytes(`tgfs:v1:${clusterNs}:manifest:${captionId}${epochSuffix(epoch)}`);
 }
+
+/** The keyring of key epoch `epoch` (the master keys of the epochs before it), sealed under that epoch's key. */
+export function keyringAad(epoch: number): Uint8Array {
+  return bytes(`tgfs:v1:keyring:${epoch}`);
+}
+
+/** Prefixed to a rotation's key epoch manifest before its admin signs it. */
+export const KEY_EPOCH_TAG = bytes('tgcryptfs/key-epoch/v1\0');
+
+/** Starts every box sealed under a key epoch after the first: the epoch (u32 big-endian) follows it. */
+export const EPOCH_BOX_MAGIC = bytes('TGFSEPK1');
 
 /** This machine's Ed25519 private key, sealed in its home. */
 export const MACHINE_KEY_AAD = bytes('tgfs:v1:machine-private-key');

@@ -1,3 +1,4 @@
+import type { KeyInput } from '../crypto/epoch-box.js';
 import { encodeRecord } from './codec.js';
 import { sealRecord } from './event-seal.js';
 import { tick } from './hlc.js';
@@ -40,7 +41,7 @@ export class EventWriter {
     private readonly ns: NamespaceId,
     private readonly author: MachineId,
     private readonly privateKey: Uint8Array,
-    private readonly eventKey: Uint8Array,
+    private readonly eventKey: KeyInput,
     start: WriterPosition,
     private readonly now: () => number = Date.now,
   ) {

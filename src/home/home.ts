@@ -7,7 +7,8 @@ import { MACHINE_KEY_AAD, SELF_ADMISSION_LABEL } from '../crypto/contexts.js';
 import { machineIdOf } from '../crypto/ids.js';
 import { deriveMasterKey, type KdfParams, newSalt } from '../crypto/kdf.js';
 import { keyCheckValue, matchesKeyCheck } from '../crypto/key-check.js';
-import { deriveSubkey, homeKey, namespaceKeys } from '../crypto/subkeys.js';
+import { Keyring, type NamespaceEpochKeys } from '../crypto/keyring.js';
+import { deriveSubkey, homeKey } from '../crypto/subkeys.js';
 import { open, seal } from '../crypto/xchacha.js';
 import { SpaceReserve } from '../disk/space-reserve.js';
 import { TgfsError } from '../errors.js';
@@ -23,7 +24,12 @@ import type { ChunkWorkerPool } from '../transport/content/chunk-worker-pool.js'
 import type { MessageStore } from '../transport/store/message-store.js';
 import type { OpenStoreOptions } from '../transport/store/open-store.js';
 import { formatStoreSpec, type StoreSpec } from '../transport/store/store-spec.js';
-import { type ClusterManifest, findManifest, writeManifest } from '../transport/sync/cluster-manifest.js';
+import {
+  findKeyEpochs,
+  findManifest,
+  type KeyEpochManifest,
+  writeManifest,
+} from '../transport/sync/cluster-manifest.js';
 import { type InvitationToken, invitationProofFor, parseInvitation } from './membership.js';
 import { type FloodWaitListener, openStoreStack, type StoreStack } from './store-stack.js';
 
@@ -41,9 +47,12 @@ export interface UnlockedHome {
   readonly config: Config;
   readonly log: OpLog;
   readonly machine: MachineIdentity & { readonly privateKey: Uint8Array };
+  /** The current key epoch's master key (`keyring.masterKey`). */
   readonly masterKey: Uint8Array;
+  /** The key epochs this home holds: the current one seals, every held one opens (docs/security.md, Removal). */
+  readonly keyring: Keyring;
   readonly cluster: Replica<ClusterState>;
-  keysFor(ns: NamespaceId): ReturnType<typeof namespaceKeys>;
+  keysFor(ns: NamespaceId): NamespaceEpochKeys;
   storeSpec(): StoreSpec;
   /**
    * This home's store, the one connection of the process (see store-stack.ts): connected on first use, retried,
@@ -123,24 +132,28 @@ export async function initHome(
   let created = false;
   let home: UnlockedHome | undefined;
   try {
-    let manifest = await findManifest(store);
-    let masterKey: Uint8Array;
-    const creating = manifest === undefined;
+    const first = await findManifest(store);
+    let manifest: KeyEpochManifest;
+    let keyring: Keyring;
+    const creating = first === undefined;
     if (creating && token !== undefined) {
       throw new TgfsError(
         'CLUSTER_MISMATCH',
         `the store holds no cluster, but the invitation is for cluster ${token.cluster}: check --store`,
       );
     }
-    if (manifest === undefined) {
+    if (first === undefined) {
       const salt = newSalt();
-      masterKey = await deriveMasterKey(opts.password, salt, opts.kdf);
-      manifest = { v: 1, salt, kdf: opts.kdf, keyCheck: keyCheckValue(masterKey) };
-      await writeManifest(store, manifest);
+      const masterKey = await deriveMasterKey(opts.password, salt, opts.kdf);
+      manifest = { epoch: 0, salt, kdf: opts.kdf, keyCheck: keyCheckValue(masterKey) };
+      await writeManifest(store, { v: 1, salt, kdf: opts.kdf, keyCheck: manifest.keyCheck });
+      keyring = Keyring.single(masterKey);
     } else {
-      masterKey = await deriveMasterKey(opts.password, manifest.salt, manifest.kdf);
-      if (!matchesKeyCheck(masterKey, manifest.keyCheck)) throw wrongPassword();
+      const found = await keyringFromStore(store, opts.password);
+      if (found === undefined) throw wrongPassword();
+      ({ manifest, keyring } = found);
     }
+    const masterKey = keyring.masterKey;
     const keys = generateMachineKeyPair();
     const identity: MachineIdentity = {
       id: machineIdOf(keys.publicKey),
@@ -157,6 +170,7 @@ export async function initHome(
         encode({ ...identity, sealedPrivateKey: seal(homeKey(masterKey), keys.privateKey, MACHINE_KEY_AAD) }),
       );
     await log.area('cluster').put('kdf', encodeKdf(manifest));
+    if (manifest.keyring !== undefined) await log.area('cluster').put('keyring', manifest.keyring);
     // The trust anchor: our own genesis, or the creator the invitation names (signed by its admin).
     const pinned = creating ? identity.id : token?.creator;
     if (pinned !== undefined) await log.area('cluster').put('creator', utf8(pinned));
@@ -169,7 +183,7 @@ export async function initHome(
       master_replica: { sync_interval_secs: 60, snapshot_retention: 10 },
       mount: { allow_other: false },
     };
-    home = await assemble(paths, config, log, identity, keys.privateKey, masterKey, stack);
+    home = await assemble(paths, config, log, identity, keys.privateKey, keyring, stack);
     const joined = {
       machine: identity.id,
       name: identity.name,
@@ -213,23 +227,38 @@ export async function initHome(
   }
 }
 
-/** Opens a home: reads its config, takes the log's lock, and checks the password against the key check. */
+/**
+ * Opens a home: reads its config, takes the log's lock, and checks the password against the key check. A password
+ * that is not this home's but a newer key epoch's in the store (the cluster's password was changed) moves the
+ * home to that epoch: its keyring, sealed under the new master key, holds the master keys of the epochs before,
+ * so everything the home holds stays readable, and from then on it seals under the new epoch.
+ */
 export async function unlockHome(paths: HomePaths, password: string): Promise<UnlockedHome> {
   const config = await readConfig(paths.config);
   const log = await OpLog.open(paths.db);
+  let stack: StoreStack | undefined;
   try {
     const kdfBytes = await log.area('cluster').get('kdf');
     const identityBytes = await log.area('machine').get('identity');
     if (kdfBytes === undefined || identityBytes === undefined) {
       throw new TgfsError('HOME_DAMAGED', `${paths.db} has no machine identity; the home is incomplete`);
     }
-    const kdf = decodeKdf(kdfBytes);
-    const masterKey = await deriveMasterKey(password, kdf.salt, kdf.kdf);
-    if (!matchesKeyCheck(masterKey, kdf.keyCheck)) throw wrongPassword();
+    const local = decodeKdf(kdfBytes);
+    const localMaster = await deriveMasterKey(password, local.salt, local.kdf);
+    let keyring: Keyring;
+    let adopted: KeyEpochManifest | undefined;
+    if (matchesKeyCheck(localMaster, local.keyCheck)) {
+      keyring = Keyring.open(local.epoch, localMaster, await log.area('cluster').get('keyring'));
+    } else {
+      stack = openStoreStack(storeSpecOf(config), storeOptionsOf(paths, config));
+      const found = await keyringFromStore(stack.store, password, local);
+      if (found === undefined) throw wrongPassword();
+      ({ keyring, manifest: adopted } = found);
+    }
     const stored = decode(identityBytes) as MachineIdentity & { sealedPrivateKey: Uint8Array };
     let privateKey: Uint8Array;
     try {
-      privateKey = open(homeKey(masterKey), stored.sealedPrivateKey, MACHINE_KEY_AAD);
+      privateKey = open(homeKey(keyring.masterKeyOf(local.epoch)!), stored.sealedPrivateKey, MACHINE_KEY_AAD);
     } catch (cause) {
       throw new TgfsError('HOME_DAMAGED', 'the sealed machine key does not open with this password', {
         cause,
@@ -241,12 +270,73 @@ export async function unlockHome(paths: HomePaths, password: string): Promise<Un
       publicKey: stored.publicKey,
       createdAtMs: stored.createdAtMs,
     };
-    const stack = openStoreStack(storeSpecOf(config), storeOptionsOf(paths, config));
-    return await assemble(paths, config, log, identity, privateKey, masterKey, stack);
+    if (adopted !== undefined) await adoptEpoch(log, adopted, keyring, identity, privateKey);
+    stack ??= openStoreStack(storeSpecOf(config), storeOptionsOf(paths, config));
+    return await assemble(paths, config, log, identity, privateKey, keyring, stack);
   } catch (err) {
+    await stack?.close();
     await log.close();
     throw err;
   }
+}
+
+/**
+ * The newest key epoch in the store whose key check `password` matches, with its keyring; undefined when it
+ * matches none. With `holding`, the home's own epoch, only newer epochs are tried and only one whose keyring holds
+ * the home's master key counts (a rotation this home's cluster made, not an epoch someone posted).
+ */
+export async function keyringFromStore(
+  store: MessageStore,
+  password: string,
+  holding?: KeyEpochManifest,
+): Promise<{ manifest: KeyEpochManifest; keyring: Keyring } | undefined> {
+  const epochs = (await findKeyEpochs(store)).filter((e) => holding === undefined || e.epoch > holding.epoch);
+  for (const e of epochs.reverse()) {
+    const master = await deriveMasterKey(password, e.salt, e.kdf);
+    if (!matchesKeyCheck(master, e.keyCheck)) continue;
+    const keyring = Keyring.open(e.epoch, master, e.keyring);
+    if (holding !== undefined) {
+      const held = keyring.masterKeyOf(holding.epoch);
+      if (held === undefined || !matchesKeyCheck(held, holding.keyCheck)) continue;
+    }
+    return { manifest: e, keyring };
+  }
+  return undefined;
+}
+
+/**
+ * Moves this home to key epoch `manifest` (whose keyring is `keyring`): its KDF record, its copy of the keyring
+ * and its sealed machine key, in one synced batch. What the home already holds stays as it was sealed.
+ */
+export async function adoptEpoch(
+  log: OpLog,
+  manifest: KeyEpochManifest,
+  keyring: Keyring,
+  identity: MachineIdentity,
+  privateKey: Uint8Array,
+): Promise<void> {
+  const cluster = log.area('cluster');
+  const machine = log.area('machine');
+  await log.db.batch(
+    [
+      { type: 'put', key: 'kdf', value: encodeKdf(manifest), sublevel: cluster },
+      { type: 'put', key: 'keyring', value: keyring.sealEarlier(), sublevel: cluster },
+      {
+        type: 'put',
+        key: 'identity',
+        // Field by field: `identity` may be the unlocked machine, private key and all.
+        value: encode({
+          id: identity.id,
+          name: identity.name,
+          publicKey: identity.publicKey,
+          createdAtMs: identity.createdAtMs,
+          sealedPrivateKey: seal(keyring.homeKey(), privateKey, MACHINE_KEY_AAD),
+        }),
+        sublevel: machine,
+      },
+    ],
+    { sync: true },
+  );
 }
 
 async function assemble(
@@ -255,20 +345,32 @@ async function assemble(
   log: OpLog,
   identity: MachineIdentity,
   privateKey: Uint8Array,
-  masterKey: Uint8Array,
+  keyring: Keyring,
   stack: StoreStack,
 ): Promise<UnlockedHome> {
   const machine = { ...identity, privateKey };
+  const masterKey = keyring.masterKey;
   const pinnedBytes = await log.area('cluster').get('creator');
   let pinned = pinnedBytes === undefined ? undefined : fromUtf8(pinnedBytes);
   const trust: ClusterTrust = {
     ...(pinned === undefined ? {} : { pinnedCreator: pinned }),
     selfAdmissionKey: selfAdmissionKeyOf(masterKey),
+    ...(keyring.earlierSelfAdmissions.length === 0
+      ? {}
+      : {
+          earlierSelfAdmissions: {
+            machines: new Set(keyring.earlierSelfAdmissions),
+            keys: keyring
+              .epochs()
+              .filter((e) => e !== keyring.epoch)
+              .map((e) => selfAdmissionKeyOf(keyring.masterKeyOf(e)!)),
+          },
+        }),
   };
   const cluster = await Replica.open(
     log,
     CLUSTER_NS,
-    namespaceKeys(masterKey, CLUSTER_NS).eventKey,
+    keyring.namespaceKeys(CLUSTER_NS).eventKey,
     machine,
     clusterProjectionFor(trust),
   );
@@ -288,13 +390,14 @@ async function assemble(
     log,
     machine,
     masterKey,
+    keyring,
     cluster,
-    keysFor: (ns) => namespaceKeys(masterKey, ns),
+    keysFor: (ns) => keyring.namespaceKeys(ns),
     storeSpec: () => storeSpecOf(config),
     store: stack.store,
     onFloodWait: (listener) => stack.onFloodWait(listener),
     openChunkStore: (ns, store, workers) => {
-      const keys = namespaceKeys(masterKey, ns);
+      const keys = keyring.namespaceKeys(ns);
       return ChunkStore.open({
         dir: join(paths.cache, ns),
         ns,
@@ -394,19 +497,27 @@ function wrongPassword(): TgfsError {
   return new TgfsError('WRONG_PASSWORD', 'wrong password: it does not match this cluster’s key check');
 }
 
-function encodeKdf(m: ClusterManifest): Uint8Array {
+/** The home's key epoch: `{ salt, memoryMiB, iterations, keyCheck, epoch }` (no `epoch` before rotation existed). */
+function encodeKdf(m: KeyEpochManifest): Uint8Array {
   return encode({
     salt: m.salt,
     memoryMiB: m.kdf.memoryMiB,
     iterations: m.kdf.iterations,
     keyCheck: m.keyCheck,
+    ...(m.epoch === 0 ? {} : { epoch: m.epoch }),
   });
 }
 
-function decodeKdf(b: Uint8Array): ClusterManifest {
-  const r = decode(b) as { salt: Uint8Array; memoryMiB: number; iterations: number; keyCheck: Uint8Array };
+function decodeKdf(b: Uint8Array): KeyEpochManifest {
+  const r = decode(b) as {
+    salt: Uint8Array;
+    memoryMiB: number;
+    iterations: number;
+    keyCheck: Uint8Array;
+    epoch?: number;
+  };
   return {
-    v: 1,
+    epoch: r.epoch ?? 0,
     salt: r.salt,
     kdf: { memoryMiB: r.memoryMiB, iterations: r.iterations },
     keyCheck: r.keyCheck,

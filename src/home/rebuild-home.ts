@@ -1,19 +1,16 @@
 import { readdir } from 'node:fs/promises';
 import type { HomePaths } from '../config/home-paths.js';
-import { deriveMasterKey } from '../crypto/kdf.js';
-import { matchesKeyCheck } from '../crypto/key-check.js';
-import { namespaceKeys } from '../crypto/subkeys.js';
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS } from '../events/types.js';
 import { Replica } from '../projections/replica.js';
 import { listPages } from '../transport/store/list-pages.js';
 import type { MessageStore, StoredMessage } from '../transport/store/message-store.js';
 import type { StoreSpec } from '../transport/store/store-spec.js';
-import { findManifest } from '../transport/sync/cluster-manifest.js';
+import { findKeyEpochs, findManifest } from '../transport/sync/cluster-manifest.js';
 import { readManifestDirectory } from '../transport/sync/manifest-directory.js';
 import { missingSince, newestSnapshot, readSnapshot } from '../transport/sync/snapshot.js';
 import type { PullReport, SyncProgress } from '../transport/sync/sync-engine.js';
-import { exists, initHome } from './home.js';
+import { exists, initHome, keyringFromStore } from './home.js';
 import { replaceMachine } from './membership.js';
 import { openStoreStack } from './store-stack.js';
 import { openSync } from './sync-service.js';
@@ -59,15 +56,22 @@ export async function rebuildHome(
         'the store holds no tgcryptfs cluster (no manifest message): nothing to rebuild',
       );
     }
-    const masterKey = await deriveMasterKey(opts.password, manifest.salt, manifest.kdf);
-    if (!matchesKeyCheck(masterKey, manifest.keyCheck)) {
+    // The newest key epoch this password opens; its keyring opens the epochs before it.
+    const unlocked = await keyringFromStore(probe, opts.password);
+    if (unlocked === undefined) {
       throw new TgfsError(
         'WRONG_PASSWORD',
         'wrong password: it does not match the key check of the store’s cluster',
       );
     }
+    const newest = (await findKeyEpochs(probe)).at(-1)?.epoch ?? 0;
+    if (newest > unlocked.manifest.epoch) {
+      opts.log?.(
+        `this password is that of key epoch ${unlocked.manifest.epoch}, the store has epoch ${newest}: if the cluster's password changed, what came after is unreadable and machines that know the new one will not admit this one`,
+      );
+    }
     // The manifest's directory points at the newest snapshot; without one (an older store), look for it.
-    const clusterKey = namespaceKeys(masterKey, CLUSTER_NS).eventKey;
+    const clusterKey = unlocked.keyring.namespaceKeys(CLUSTER_NS).eventKey;
     const directory = await readManifestDirectory(probe, clusterKey);
     const found =
       (directory === undefined ? undefined : await readSnapshot(probe, clusterKey, directory.snapshot)) ??
@@ -76,7 +80,7 @@ export async function rebuildHome(
       name: opts.name,
       store: opts.store,
       password: opts.password,
-      kdf: manifest.kdf,
+      kdf: unlocked.manifest.kdf,
       stack,
       // The password is the recovery path: the rebuilt machine admits itself, recorded as such.
       join: { selfAdmit: true },

@@ -1,7 +1,7 @@
 import { decode, encode } from 'cbor-x';
 import { BehaviorSubject, from, map, type Observable, Subject, type Subscription } from 'rxjs';
 import { checkpointAad } from '../crypto/contexts.js';
-import { open, seal } from '../crypto/xchacha.js';
+import { type KeyInput, openInEpoch, sealInEpoch } from '../crypto/epoch-box.js';
 import { TgfsError } from '../errors.js';
 import { openRecordBox } from '../events/event-seal.js';
 import { EventWriter } from '../events/event-writer.js';
@@ -92,7 +92,7 @@ export class Replica<S> {
   private constructor(
     private readonly log: OpLog,
     readonly ns: NamespaceId,
-    private readonly eventKey: Uint8Array,
+    private readonly eventKey: KeyInput,
     private readonly spec: ProjectionSpec<S>,
     start: { projection: Projection<S>; subscription: Subscription; policy: NamespacePolicy },
     private readonly live: Subject<TgfsEvent>,
@@ -109,7 +109,7 @@ export class Replica<S> {
   static async open<S>(
     log: OpLog,
     ns: NamespaceId,
-    eventKey: Uint8Array,
+    eventKey: KeyInput,
     machine: LocalMachine,
     spec: ProjectionSpec<S>,
     opts: ReplicaOptions = {},
@@ -287,10 +287,13 @@ export class Replica<S> {
   static async installCheckpoint(
     log: OpLog,
     ns: NamespaceId,
-    eventKey: Uint8Array,
+    eventKey: KeyInput,
     record: Uint8Array,
   ): Promise<void> {
-    await log.area('checkpoints').put(ns, seal(eventKey, record, checkpointAad(ns)));
+    await log.area('checkpoints').put(
+      ns,
+      sealInEpoch(eventKey, record, (e) => checkpointAad(ns, e)),
+    );
   }
 
   /**
@@ -300,7 +303,7 @@ export class Replica<S> {
   static async installCheckpointIfFurther<S>(
     log: OpLog,
     ns: NamespaceId,
-    eventKey: Uint8Array,
+    eventKey: KeyInput,
     spec: ProjectionSpec<S>,
     record: Uint8Array,
   ): Promise<boolean> {
@@ -323,7 +326,7 @@ export class Replica<S> {
     const sealed = await log.area('checkpoints').get(ns);
     if (sealed !== undefined) {
       try {
-        if (coverage(open(eventKey, sealed, checkpointAad(ns))) >= offered) return false;
+        if (coverage(openInEpoch(eventKey, sealed, (e) => checkpointAad(ns, e))) >= offered) return false;
       } catch {
         // A damaged local checkpoint is replaced.
       }
@@ -388,7 +391,7 @@ export class Replica<S> {
 async function loadCheckpoint<S>(
   log: OpLog,
   ns: NamespaceId,
-  eventKey: Uint8Array,
+  eventKey: KeyInput,
   spec: ProjectionSpec<S>,
   policy: NamespacePolicy,
 ): Promise<{ state: S; folded: ReadonlyMap<MachineId, number>; clock: VectorClock; hlc: Hlc } | undefined> {
@@ -399,7 +402,7 @@ async function loadCheckpoint<S>(
   let state: S;
   let record: CheckpointRecord;
   try {
-    record = decode(open(eventKey, sealed, checkpointAad(ns))) as CheckpointRecord;
+    record = decode(openInEpoch(eventKey, sealed, (e) => checkpointAad(ns, e))) as CheckpointRecord;
     if (record.v !== 3 || record.policy !== policy.key) return undefined;
     state = codec.decode(record.state);
   } catch {
@@ -417,7 +420,7 @@ async function loadCheckpoint<S>(
  * keys sealed it (after verifying the event, for one pulled from the store), so the id is not recomputed.
  */
 export function decodeStored(
-  eventKey: Uint8Array,
+  eventKey: KeyInput,
   ns: NamespaceId,
   id: string,
   sealed: Uint8Array,

@@ -189,7 +189,8 @@ function join(state: ClusterState, event: EventOf<'MachineJoined'>): void {
         member.machine,
         member.publicKey,
         body.selfAdmission,
-      )
+      ) &&
+      !isEarlierSelfAdmission(state.trust, member.machine, member.publicKey, body.selfAdmission)
     ) {
       refuse(
         state,
@@ -423,3 +424,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The same reducer under the name the namespace projection uses, for code generic over projections. */
 export { evolveCluster as evolve };
+
+/** A proof of an earlier epoch's password by a machine the rotating admin listed as admitted by it. */
+function isEarlierSelfAdmission(
+  trust: ClusterState['trust'],
+  machine: MachineId,
+  publicKey: Uint8Array,
+  proof: Uint8Array,
+): boolean {
+  const earlier = trust.earlierSelfAdmissions;
+  if (earlier === undefined || !earlier.machines.has(machine)) return false;
+  return earlier.keys.some((key) => isSelfAdmissionValid(key, machine, publicKey, proof));
+}

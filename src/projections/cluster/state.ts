@@ -79,6 +79,15 @@ export interface ClusterTrust {
   readonly pinnedCreator?: MachineId;
   /** Checks a rebuilt machine's proof of the password; without it such joins stay pending. */
   readonly selfAdmissionKey?: Uint8Array;
+  /**
+   * After a key rotation: the machines that had proved an earlier password (listed by the rotating admin, in the
+   * keyring) and those earlier epochs' keys. Their proofs keep counting; anyone else must prove the current
+   * password, so an old password admits nobody new.
+   */
+  readonly earlierSelfAdmissions?: {
+    readonly machines: ReadonlySet<MachineId>;
+    readonly keys: readonly Uint8Array[];
+  };
 }
 
 export interface ClusterState {

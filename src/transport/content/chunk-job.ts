@@ -43,6 +43,7 @@ export function sealPieces(
   pieces: readonly CutPiece[],
   ns: string,
   dataKey: Uint8Array,
+  epoch: number,
 ): Uint8Array[] {
-  return pieces.map((p) => sealChunk(dataKey, ns, p.chunkId, data.subarray(p.start, p.end)));
+  return pieces.map((p) => sealChunk(dataKey, ns, p.chunkId, data.subarray(p.start, p.end), epoch));
 }

@@ -1,3 +1,4 @@
+import type { KeyInput } from '../../crypto/epoch-box.js';
 import { TgfsError } from '../../errors.js';
 import { type PlacedExtent, placeExtents } from '../../events/extents.js';
 import type { Extent } from '../../events/types.js';
@@ -21,7 +22,7 @@ export class ChunkReader {
 
   constructor(
     private readonly ns: string,
-    private readonly dataKey: Uint8Array,
+    private readonly dataKey: KeyInput,
     private readonly store: MessageStore,
     private readonly index: ChunkIndex,
     /** The index lock, taken only to record a damaged copy. */

@@ -9,7 +9,9 @@ import type { StagingArea } from './staging-area.js';
 
 export interface StagerOptions {
   readonly ns: string;
+  /** The current key epoch's data key, and that epoch: new chunks are sealed under it. */
   readonly dataKey: Uint8Array;
+  readonly epoch: number;
   readonly chunkIdKey: Uint8Array;
   readonly params: FastCdcParams;
   readonly workers: ChunkWorkerPool | undefined;
@@ -38,7 +40,7 @@ export class ChunkStager {
     content: Uint8Array,
     settledOnly: boolean,
   ): Promise<{ extents: Extent[]; settledBytes: number }> {
-    const { ns, dataKey, chunkIdKey, params, workers } = this.opts;
+    const { ns, dataKey, epoch, chunkIdKey, params, workers } = this.opts;
     const cut = workers
       ? await workers.cut(content, params, chunkIdKey, settledOnly)
       : { job: 0, ...cutAndName(content, params, chunkIdKey, settledOnly) };
@@ -52,8 +54,8 @@ export class ChunkStager {
         );
         // Sealing runs even when nothing is fresh: it is what releases the worker's copy of the job.
         const sealed = workers
-          ? await workers.seal(cut.job, fresh, ns, dataKey)
-          : sealPieces(content, fresh, ns, dataKey);
+          ? await workers.seal(cut.job, fresh, ns, dataKey, epoch)
+          : sealPieces(content, fresh, ns, dataKey, epoch);
         if (fresh.length === 0) return;
         await this.budget.makeRoom(fresh.reduce((n, _, i) => n + sealed[i]!.length, 0));
         const locations = await this.staging.append(fresh.map((_, i) => sealed[i]!));

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { currentKeyOf, epochKeysOf, type KeyInput } from '../../crypto/epoch-box.js';
 import type { SpaceReserve } from '../../disk/space-reserve.js';
 import { extentsEnd } from '../../events/extents.js';
 import type { Extent } from '../../events/types.js';
@@ -24,7 +25,9 @@ export interface ChunkStoreOptions {
   readonly dir: string;
   /** Namespace id, 32 lowercase hex. */
   readonly ns: string;
-  readonly dataKey: Uint8Array;
+  /** Seals new chunks and packs under its current epoch, opens those of any epoch it holds. */
+  readonly dataKey: KeyInput;
+  /** Names new chunks: the current epoch's. */
   readonly chunkIdKey: Uint8Array;
   readonly store: MessageStore;
   /** Owned by the caller; its layout is described in chunk-index.ts. */
@@ -84,7 +87,8 @@ export class ChunkStore {
     this.stager = new ChunkStager(
       {
         ns,
-        dataKey,
+        dataKey: currentKeyOf(dataKey),
+        epoch: epochKeysOf(dataKey).epoch,
         chunkIdKey: opts.chunkIdKey,
         params: opts.cdcParams ?? DEFAULT_CDC_PARAMS,
         workers: opts.workers,
@@ -111,7 +115,7 @@ export class ChunkStore {
   }
 
   static async open(opts: ChunkStoreOptions): Promise<ChunkStore> {
-    if (opts.dataKey.length !== 32) throw new TypeError('data key must be 32 bytes');
+    if (currentKeyOf(opts.dataKey).length !== 32) throw new TypeError('data key must be 32 bytes');
     const staging = await StagingArea.open(join(opts.dir, 'staging'), opts.space);
     const cache = await ChunkCache.open(join(opts.dir, 'cache'), opts.maxCacheBytes, opts.space);
     const cs = new ChunkStore(opts, staging, cache);

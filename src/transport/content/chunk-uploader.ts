@@ -1,3 +1,4 @@
+import type { KeyInput } from '../../crypto/epoch-box.js';
 import { newRandomId } from '../../crypto/ids.js';
 import { TgfsError } from '../../errors.js';
 import { formatCaption } from '../store/captions.js';
@@ -26,7 +27,7 @@ export class ChunkUploader {
 
   constructor(
     private readonly ns: string,
-    private readonly dataKey: Uint8Array,
+    private readonly dataKey: KeyInput,
     private readonly store: MessageStore,
     private readonly index: ChunkIndex,
     private readonly indexLock: Mutex,

@@ -60,12 +60,13 @@ export class ChunkWorkerPool {
     pieces: readonly CutPiece[],
     ns: string,
     dataKey: Uint8Array,
+    epoch: number,
   ): Promise<Uint8Array[]> {
     if (pieces.length === 0) {
       this.drop(job);
       return [];
     }
-    return (await this.request({ op: 'seal', job, pieces, ns, dataKey })) as Uint8Array[];
+    return (await this.request({ op: 'seal', job, pieces, ns, dataKey, epoch })) as Uint8Array[];
   }
 
   drop(job: number): void {

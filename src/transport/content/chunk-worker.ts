@@ -22,6 +22,8 @@ export type WorkerRequest =
       readonly pieces: readonly CutPiece[];
       readonly ns: string;
       readonly dataKey: Uint8Array;
+      /** The key epoch `dataKey` belongs to. */
+      readonly epoch: number;
     }
   | { readonly op: 'drop'; readonly job: number };
 
@@ -50,7 +52,7 @@ port.on('message', (req: WorkerRequest) => {
         jobs.delete(req.job);
         if (data === undefined) throw new Error(`chunk job ${req.job} is unknown`);
         // Transfer only buffers that own their whole ArrayBuffer: a small Buffer may sit in a shared pool slab.
-        const sealed = sealPieces(data, req.pieces, req.ns, req.dataKey).map((s) =>
+        const sealed = sealPieces(data, req.pieces, req.ns, req.dataKey, req.epoch).map((s) =>
           s.byteOffset === 0 && s.buffer.byteLength === s.length ? s : new Uint8Array(s),
         );
         port.postMessage(

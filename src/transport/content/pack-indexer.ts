@@ -1,3 +1,4 @@
+import type { KeyInput } from '../../crypto/epoch-box.js';
 import { TgfsError } from '../../errors.js';
 import { parseCaption } from '../store/captions.js';
 import { listPages } from '../store/list-pages.js';
@@ -25,7 +26,7 @@ const SYNC = { sync: true };
 export class PackIndexer {
   constructor(
     private readonly ns: string,
-    private readonly dataKey: Uint8Array,
+    private readonly dataKey: KeyInput,
     private readonly store: MessageStore,
     private readonly index: ChunkIndex,
     /** The index lock, shared with staging and the reader. */

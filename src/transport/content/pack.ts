@@ -1,5 +1,6 @@
 import { randomFillSync, randomInt } from 'node:crypto';
-import { packAad } from '../../crypto/contexts.js';
+import { FIRST_KEY_EPOCH, packAad } from '../../crypto/contexts.js';
+import { currentKeyOf, epochKeysOf, KeyEpochUnknownError, type KeyInput } from '../../crypto/epoch-box.js';
 import { open, seal } from '../../crypto/xchacha.js';
 import { TgfsError } from '../../errors.js';
 import { isChunkId } from './chunk-id.js';
@@ -11,10 +12,10 @@ import { isChunkId } from './chunk-id.js';
  *
  *   offset  size  field
  *   0       8     magic "TGFSPACK"
- *   8       1     version (1)
- *   9       3     reserved, zero
+ *   8       1     version (1: key epoch 0; 2: the key epoch follows)
+ *   9       3     version 1: reserved, zero; version 2: the key epoch, u24 big-endian
  *   12      4     H = length of the sealed header, u32 big-endian
- *   16      H     sealed header = seal(dataKey, header, aad "tgfs:v1:{ns}:pack:{packId}:0")
+ *   16      H     sealed header = seal(dataKey of that epoch, header, aad "tgfs:v1:{ns}:pack:{packId}:{epoch}")
  *   16+H    ...   the sealed chunks, back to back, in random order
  *   ...     ...   random padding up to the next size bucket
  *
@@ -22,11 +23,15 @@ import { isChunkId } from './chunk-id.js';
  *
  * The fixed 16-byte prefix lets a reader fetch the header with two ranged reads (or one generous one). The
  * store sees only the bucketed size: the order, count and sizes of the chunks are inside the sealed header,
- * and the padding is random so it cannot be told from ciphertext.
+ * and the padding is random so it cannot be told from ciphertext. Each chunk's box names its own key epoch (a
+ * chunk staged before a rotation and packed after it keeps its epoch).
  */
 
 export const PACK_MAGIC = 'TGFSPACK';
+/** Packs sealed under the first key epoch keep version 1, byte for byte; later epochs write version 2. */
 export const PACK_VERSION = 1;
+export const PACK_VERSION_EPOCH = 2;
+const MAX_PACK_EPOCH = 0xffffff;
 export const PACK_PREFIX_BYTES = 16;
 const ENTRY_BYTES = 40;
 const HEADER_FIXED_BYTES = 8;
@@ -67,11 +72,14 @@ export function paddedPackSize(sizeBytes: number): number {
   return bucket;
 }
 
-export function encodePack(input: PackInput, dataKey: Uint8Array): Uint8Array {
+export function encodePack(input: PackInput, dataKey: KeyInput): Uint8Array {
   return encodePackWithIndex(input, dataKey).bytes;
 }
 
-export function encodePackWithIndex(input: PackInput, dataKey: Uint8Array): EncodedPack {
+/** Seals the header under the current epoch of `dataKey`. */
+export function encodePackWithIndex(input: PackInput, dataKey: KeyInput): EncodedPack {
+  const epoch = epochKeysOf(dataKey).epoch;
+  if (epoch > MAX_PACK_EPOCH) throw new RangeError(`key epoch ${epoch} does not fit a pack header`);
   const { ns, packId, chunks } = input;
   const seen = new Set<string>();
   for (const c of chunks) {
@@ -103,13 +111,14 @@ export function encodePackWithIndex(input: PackInput, dataKey: Uint8Array): Enco
     hv.setUint32(at + 32, e.offset);
     hv.setUint32(at + 36, e.lengthBytes);
   });
-  const sealedHeader = seal(dataKey, header, packAad(ns, packId));
+  const sealedHeader = seal(currentKeyOf(dataKey), header, packAad(ns, packId, epoch));
 
   const total = paddedPackSize(payloadEnd);
   const bytes = Buffer.allocUnsafe(total);
   bytes.set(MAGIC_BYTES, 0);
-  bytes[8] = PACK_VERSION;
+  bytes[8] = epoch === FIRST_KEY_EPOCH ? PACK_VERSION : PACK_VERSION_EPOCH;
   bytes.fill(0, 9, 12);
+  if (epoch !== FIRST_KEY_EPOCH) bytes.writeUIntBE(epoch, 9, 3);
   bytes.writeUInt32BE(sealedHeader.length, 12);
   bytes.set(sealedHeader, PACK_PREFIX_BYTES);
   for (const [i, c] of order.entries()) bytes.set(c.sealed, entries[i]!.offset);
@@ -129,10 +138,10 @@ export function packIndexBytesNeeded(prefix: Uint8Array, where = 'pack'): number
     if (prefix[i] !== MAGIC_BYTES[i])
       throw new TgfsError('STORE_CORRUPT', `${where} is not a tgcryptfs pack`);
   }
-  if (prefix[8] !== PACK_VERSION) {
+  if (prefix[8] !== PACK_VERSION && prefix[8] !== PACK_VERSION_EPOCH) {
     throw new TgfsError(
       'STORE_CORRUPT',
-      `${where} has pack version ${prefix[8]}, this build reads ${PACK_VERSION}`,
+      `${where} has pack version ${prefix[8]}, this build reads ${PACK_VERSION} and ${PACK_VERSION_EPOCH}`,
     );
   }
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
@@ -145,7 +154,7 @@ export function packIndexBytesNeeded(prefix: Uint8Array, where = 'pack'): number
  */
 export function decodePackIndex(
   bytes: Uint8Array,
-  dataKey: Uint8Array,
+  dataKey: KeyInput,
   ns: string,
   packId: string,
 ): PackEntry[] {
@@ -153,9 +162,18 @@ export function decodePackIndex(
   const needed = packIndexBytesNeeded(bytes, where);
   if (bytes.length < needed)
     throw new RangeError(`${where}: need ${needed} bytes to read the index, got ${bytes.length}`);
+  const epoch =
+    bytes[8] === PACK_VERSION ? FIRST_KEY_EPOCH : Buffer.from(bytes.subarray(9, 12)).readUIntBE(0, 3);
+  const key = epochKeysOf(dataKey).key(epoch);
+  if (key === undefined) {
+    throw new KeyEpochUnknownError(
+      epoch,
+      `${where} is sealed under key epoch ${epoch}, whose key this home does not hold`,
+    );
+  }
   let header: Uint8Array;
   try {
-    header = open(dataKey, bytes.subarray(PACK_PREFIX_BYTES, needed), packAad(ns, packId));
+    header = open(key, bytes.subarray(PACK_PREFIX_BYTES, needed), packAad(ns, packId, epoch));
   } catch (cause) {
     throw new TgfsError('CHUNK_AUTH_FAILED', `header of ${where} failed authentication`, { cause });
   }

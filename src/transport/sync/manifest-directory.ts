@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decode, encode } from 'cbor-x';
 import { manifestAad } from '../../crypto/contexts.js';
-import { open, seal } from '../../crypto/xchacha.js';
+import { type KeyInput, openInEpoch, sealInEpoch } from '../../crypto/epoch-box.js';
 import { CLUSTER_NS, type NamespaceId } from '../../events/types.js';
 import { formatCaption, parseCaption } from '../store/captions.js';
 import { listPages } from '../store/list-pages.js';
@@ -25,8 +25,9 @@ export interface ManifestDirectory {
 
 const UPDATE_PREFIX = 'dir-';
 
-function aad(captionId: string): Uint8Array {
-  return manifestAad(CLUSTER_NS, captionId);
+/** The sealed directory names its key epoch (epoch-box.ts). */
+function aad(captionId: string): (epoch: number) => Uint8Array {
+  return (epoch) => manifestAad(CLUSTER_NS, captionId, epoch);
 }
 
 function sameKeyMaterial(a: ClusterManifest, b: ClusterManifest): boolean {
@@ -41,13 +42,13 @@ function sameKeyMaterial(a: ClusterManifest, b: ClusterManifest): boolean {
 /** Appends a manifest update with `directory`, then deletes the updates before it. */
 export async function writeManifestDirectory(
   store: MessageStore,
-  clusterKey: Uint8Array,
+  clusterKey: KeyInput,
   directory: ManifestDirectory,
 ): Promise<MessageId | undefined> {
   const anchor = await findManifest(store);
   if (anchor === undefined) return undefined;
   const captionId = `${UPDATE_PREFIX}${randomBytes(12).toString('hex')}`;
-  const sealed = seal(clusterKey, encode(directory), aad(captionId));
+  const sealed = sealInEpoch(clusterKey, encode(directory), aad(captionId));
   const id = await store.append(
     formatCaption({ namespace: CLUSTER_NS, type: 'manifest', id: captionId }),
     encode({ manifest: encodeManifest(anchor), directory: sealed }),
@@ -60,7 +61,7 @@ export async function writeManifestDirectory(
 /** The directory of the newest manifest update that agrees with the first manifest and opens with the key. */
 export async function readManifestDirectory(
   store: MessageStore,
-  clusterKey: Uint8Array,
+  clusterKey: KeyInput,
 ): Promise<ManifestDirectory | undefined> {
   const anchor = await findManifest(store);
   if (anchor === undefined) return undefined;
@@ -68,7 +69,7 @@ export async function readManifestDirectory(
     try {
       const raw = decode(await store.read(u.id)) as { manifest: Uint8Array; directory: Uint8Array };
       if (!sameKeyMaterial(decodeManifest(raw.manifest, u.id), anchor)) continue;
-      return decode(open(clusterKey, raw.directory, aad(u.captionId))) as ManifestDirectory;
+      return decode(openInEpoch(clusterKey, raw.directory, aad(u.captionId))) as ManifestDirectory;
     } catch (err) {
       if ((err as { code?: string }).code === 'STORE_UNAVAILABLE') throw err;
     }

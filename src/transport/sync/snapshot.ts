@@ -1,7 +1,7 @@
 import { decode, encode } from 'cbor-x';
 import { snapshotAad } from '../../crypto/contexts.js';
+import { type KeyInput, openInEpoch, sealInEpoch } from '../../crypto/epoch-box.js';
 import { newRandomId } from '../../crypto/ids.js';
-import { open, seal } from '../../crypto/xchacha.js';
 import type { OpLog } from '../../events/op-log.js';
 import { CLUSTER_NS, type MachineId, type NamespaceId } from '../../events/types.js';
 import type { ClusterState } from '../../projections/cluster/state.js';
@@ -39,8 +39,9 @@ export interface ClusterSnapshot {
   readonly checkpoints?: Readonly<Record<NamespaceId, Uint8Array>>;
 }
 
-function aad(captionId: string): Uint8Array {
-  return snapshotAad(CLUSTER_NS, captionId);
+/** The box names its key epoch (epoch-box.ts). */
+function aad(captionId: string): (epoch: number) => Uint8Array {
+  return (epoch) => snapshotAad(CLUSTER_NS, captionId, epoch);
 }
 
 export async function takeSnapshot(
@@ -76,11 +77,11 @@ export async function takeSnapshot(
 
 export async function writeSnapshot(
   store: MessageStore,
-  clusterEventKey: Uint8Array,
+  clusterEventKey: KeyInput,
   snapshot: ClusterSnapshot,
 ): Promise<MessageId> {
   const id = newRandomId();
-  const sealed = seal(clusterEventKey, encode(snapshot), aad(id));
+  const sealed = sealInEpoch(clusterEventKey, encode(snapshot), aad(id));
   return store.append(formatCaption({ namespace: CLUSTER_NS, type: 'meta', id }), sealed);
 }
 
@@ -90,7 +91,7 @@ export async function writeSnapshot(
  */
 export async function newestSnapshot(
   store: MessageStore,
-  clusterEventKey: Uint8Array,
+  clusterEventKey: KeyInput,
   messages: readonly StoredMessage[],
 ): Promise<{ messageId: MessageId; snapshot: ClusterSnapshot } | undefined> {
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -98,7 +99,9 @@ export async function newestSnapshot(
     const c = parseCaption(m.caption);
     if (c?.type !== 'meta' || c.namespace !== CLUSTER_NS) continue;
     try {
-      const snapshot = decode(open(clusterEventKey, await store.read(m.id), aad(c.id))) as ClusterSnapshot;
+      const snapshot = decode(
+        openInEpoch(clusterEventKey, await store.read(m.id), aad(c.id)),
+      ) as ClusterSnapshot;
       if (snapshot?.v === 1 && typeof snapshot.heads === 'object') return { messageId: m.id, snapshot };
     } catch (err) {
       if ((err as { code?: string }).code === 'STORE_UNAVAILABLE') throw err;
@@ -110,7 +113,7 @@ export async function newestSnapshot(
 /** The snapshot in message `messageId` (the manifest directory's pointer), or undefined if it does not open. */
 export async function readSnapshot(
   store: MessageStore,
-  clusterEventKey: Uint8Array,
+  clusterEventKey: KeyInput,
   messageId: MessageId,
 ): Promise<{ messageId: MessageId; snapshot: ClusterSnapshot } | undefined> {
   const [m] = await store.list(messageId - 1, 1);

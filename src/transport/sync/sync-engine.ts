@@ -1,3 +1,4 @@
+import { KeyEpochUnknownError, type KeyInput } from '../../crypto/epoch-box.js';
 import { isTgfsError, TgfsError } from '../../errors.js';
 import { compareCanonical, positionOf } from '../../events/canonical-order.js';
 import { openRecordBox } from '../../events/event-seal.js';
@@ -18,6 +19,7 @@ import type { Replica } from '../../projections/replica.js';
 import type { ChunkStore } from '../content/chunk-store.js';
 import { parseCaption } from '../store/captions.js';
 import type { MessageId, MessageStore, StoredMessage } from '../store/message-store.js';
+import { findKeyEpochs } from './cluster-manifest.js';
 import { LogVerifyContext } from './log-verify-context.js';
 import { writeManifestDirectory } from './manifest-directory.js';
 import { decodeOpMessage } from './op-message.js';
@@ -34,7 +36,7 @@ const CHECKPOINT_EVERY = 50;
 export interface SyncHome {
   readonly log: OpLog;
   readonly machineId: MachineId;
-  eventKey(ns: NamespaceId): Uint8Array;
+  eventKey(ns: NamespaceId): KeyInput;
   readonly cluster: Replica<ClusterState>;
 }
 
@@ -109,6 +111,8 @@ const RETRYABLE = new Set([
   'EVENT_UNKNOWN_AUTHOR',
   'EVENT_SCHEMA_UNKNOWN',
   'EVENT_FROM_FUTURE',
+  // Sealed under a newer key epoch: opens once this home is unlocked with the new password.
+  'KEY_EPOCH_UNKNOWN',
 ]);
 
 /**
@@ -128,6 +132,8 @@ export class SyncEngine {
   private readonly store: MessageStore;
   private readonly state: SyncState;
   private readonly now: () => number;
+  /** When each key epoch began, read from the store's manifests the first time an unknown one turns up. */
+  private epochDates: Promise<Map<number, number | undefined>> | undefined;
 
   constructor(private readonly opts: SyncEngineOptions) {
     this.home = opts.home;
@@ -379,6 +385,16 @@ export class SyncEngine {
         scanned >= listedAfter
           ? { ...(await chunks.indexPacks(listed.filter((m) => m.id > scanned))), lastId: last }
           : await chunks.rebuildIndexFromStore(scanned);
+      // Packs of a key epoch this home does not hold yet are not damaged: the scan stops short of the first,
+      // so every pull looks at them again and indexes them once the home is unlocked with the new password.
+      const waiting = r.failed.filter((f) => f.code === 'KEY_EPOCH_UNKNOWN').map((f) => f.messageId);
+      if (waiting.length > 0) {
+        this.opts.log?.(
+          `namespace ${ns}: ${waiting.length} pack(s) of a newer key epoch wait for the new password`,
+        );
+        await this.state.setScanned(ns, Math.max(Math.min(...waiting) - 1, scanned));
+        continue;
+      }
       for (const f of r.failed) {
         await this.state.noteBad({
           messageId: f.messageId,
@@ -484,8 +500,23 @@ export class SyncEngine {
     } catch (err) {
       if (!isTgfsError(err) || err.code === 'STORE_UNAVAILABLE') throw err;
       const kind = RETRYABLE.has(err.code) ? 'held' : 'rejected';
-      return { kind, code: err.code, reason: `${err.code}: ${err.message}` };
+      const why = err instanceof KeyEpochUnknownError ? await this.passwordChanged(err.epoch) : err.message;
+      return { kind, code: err.code, reason: `${err.code}: ${why}` };
     }
+  }
+
+  /** The held reason of a record of key epoch `epoch`, which this home does not hold. */
+  private async passwordChanged(epoch: number): Promise<string> {
+    const read = () =>
+      findKeyEpochs(this.store).then(
+        (all) => new Map(all.map((e) => [e.epoch, e.createdAtMs])),
+        () => new Map<number, number | undefined>(),
+      );
+    this.epochDates ??= read();
+    if (!(await this.epochDates).has(epoch)) this.epochDates = read();
+    const atMs = (await this.epochDates).get(epoch);
+    const when = atMs === undefined ? '' : ` on ${new Date(atMs).toISOString().slice(0, 10)}`;
+    return `the cluster's password changed${when} (key epoch ${epoch}): unlock with the new password`;
   }
 
   // ---- snapshots ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CLUSTER_NS, type TgfsEvent } from '../../../src/events/types.js';
+import { selfAdmissionProof } from '../../../src/projections/cluster/admission.js';
 import { evolveCluster } from '../../../src/projections/cluster/evolve.js';
 import {
   memberOf,
@@ -8,7 +9,7 @@ import {
   namespaceByName,
   namespacesByName,
 } from '../../../src/projections/cluster/queries.js';
-import { initialClusterState } from '../../../src/projections/cluster/state.js';
+import { type ClusterTrust, initialClusterState } from '../../../src/projections/cluster/state.js';
 import { event, joined, MACHINE_A, MACHINE_B } from './event-builders.js';
 
 function namespaceCreated(author: string, seq: number, wallMs: number, id: string, name: string): TgfsEvent {
@@ -108,5 +109,37 @@ describe('cluster projection', () => {
     );
     assert.equal(state.refused.get(`${MACHINE_A}#2`)?.code, 'FORGED_IDENTITY');
     assert.deepEqual(memberOf(state, MACHINE_B)?.publicKey, new Uint8Array(32).fill(MACHINE_B.charCodeAt(0)));
+  });
+});
+
+describe('self-admission across key epochs', () => {
+  const oldKey = new Uint8Array(32).fill(1);
+  const newKey = new Uint8Array(32).fill(2);
+  const keyB = new Uint8Array(32).fill(MACHINE_B.charCodeAt(0));
+  const genesis = {
+    ...event(MACHINE_A, 2, 20, 'ClusterCreated', { cluster: 'c', createdAtMs: 20 }),
+    ns: CLUSTER_NS,
+  };
+  /** B, rebuilt before a rotation, proved the password of that time. */
+  const rebuiltB = joined(MACHINE_B, 30, { selfAdmission: selfAdmissionProof(oldKey, MACHINE_B, keyB) });
+  const fold = (trust: ClusterTrust) =>
+    [joined(MACHINE_A), genesis, rebuiltB].reduce(evolveCluster, initialClusterState(trust));
+
+  test('before a rotation the proof counts', () => {
+    assert.equal(memberOf(fold({ selfAdmissionKey: oldKey }), MACHINE_B)?.admission?.how, 'password');
+  });
+
+  test('after it, an old proof counts only for a machine the rotating admin listed', () => {
+    assert.equal(memberOf(fold({ selfAdmissionKey: newKey }), MACHINE_B)?.admission, undefined);
+    const listed = fold({
+      selfAdmissionKey: newKey,
+      earlierSelfAdmissions: { machines: new Set([MACHINE_B]), keys: [oldKey] },
+    });
+    assert.equal(memberOf(listed, MACHINE_B)?.admission?.how, 'password');
+    const unlisted = fold({
+      selfAdmissionKey: newKey,
+      earlierSelfAdmissions: { machines: new Set([MACHINE_A]), keys: [oldKey] },
+    });
+    assert.equal(memberOf(unlisted, MACHINE_B)?.admission, undefined, 'an old password admits nobody new');
   });
 });
