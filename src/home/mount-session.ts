@@ -41,8 +41,14 @@ export async function startMountSession(home: UnlockedHome, request: MountReques
   try {
     const info = await resolveNamespace(home, request.namespace);
     const isReplica = info.mode === 'master-replica' && info.master !== home.machine.id;
-    if (isReplica) await startFromNewestSnapshot(home, info, log);
+    const fromSnapshot = isReplica && (await startFromNewestSnapshot(home, info, log));
     session = await openNamespaceSession(home, info, { readOnly: request.readOnly === true, log });
+    if (isReplica) {
+      const folded = session.replica.replayedOnOpen;
+      log(
+        `${info.name}: a replica, ${folded} events folded from the log${fromSnapshot ? ' after the snapshot' : ''}`,
+      );
+    }
     const opened = session;
     const mounted = await mountFileSystem(opened.fs, mountpoint, {
       readOnly: opened.readOnly,

@@ -73,16 +73,24 @@ describe('a master-replica namespace on two machines', () => {
     await shOk(`rm -rf ${q(root)}`);
   });
 
-  test('the replica mounts read-only and shows what the master wrote after a sync', async () => {
+  test('the replica mounts read-only, from the master’s snapshot, and shows what the master wrote', async () => {
+    // The master snapshots at every sync round of its mount (each second here).
+    await shOk(
+      `sed -i 's/sync_interval_secs: 60/sync_interval_secs: 1/' ${q(join(home('master').home, 'config.yaml'))}`,
+    );
     const master = await mount('master');
     await shOk(
       `mkdir ${q(join(mnt('master'), 'album'))} && printf 'from the master' > ${q(join(mnt('master'), 'album/a.txt'))}`,
     );
+    for (let i = 0; i < 10; i++) await shOk(`mkdir ${q(join(mnt('master'), `album/d${i}`))}`);
     await cli('master', 'sync', 'now'); // answered by the running mount over its control socket
+    await new Promise((r) => setTimeout(r, 1500));
+    await cli('master', 'sync', 'now'); // a round after the interval: it writes the snapshot
     await unmount(master);
 
-    await cli('replica', 'sync', 'now');
     const replica = await mount('replica');
+    // It pulled the master's events and took the snapshot instead of folding them one by one.
+    assert.match(replica.stderr(), /photos: a replica, 0 events folded from the log after the snapshot/);
     assert.equal(await shOk(`cat ${q(join(mnt('replica'), 'album/a.txt'))}`), 'from the master');
     const write = await sh(`touch ${q(join(mnt('replica'), 'album/b.txt'))}`);
     assert.notEqual(write.code, 0);

@@ -159,7 +159,7 @@ export class SyncEngine {
         failure ??= err;
       }
       if (failure !== undefined) throw failure;
-      const snapshot = await this.snapshotIfDue(push.events + pull.events > 0);
+      const snapshot = await this.snapshotIfDue();
       return snapshot === undefined ? { push, pull } : { push, pull, snapshot };
     });
   }
@@ -521,12 +521,22 @@ export class SyncEngine {
 
   // ---- snapshots ---------------------------------------------------------------------------------------
 
-  private async snapshotIfDue(moved: boolean): Promise<MessageId | undefined> {
+  /**
+   * A snapshot once the interval has passed and the log moved since the last one: whether this round moved it or
+   * a mount's own pusher did in between (the engine's push then finds nothing to do).
+   */
+  private async snapshotIfDue(): Promise<MessageId | undefined> {
     const interval = this.opts.snapshotIntervalMs ?? 60 * 60_000;
     const last = this.state.status.lastSnapshotMs ?? 0;
-    if (!moved || this.now() - last < interval) return undefined;
+    if (this.now() - last < interval) return undefined;
+    // Unpushed events: the store does not hold what a checkpoint would cover yet. The next round.
+    for (const ns of this.namespaces()) if ((await this.home.log.countPending(ns)) > 0) return undefined;
+    const mark = await this.logMark();
+    if (mark === this.state.status.snapshotMark) return undefined;
     try {
-      return await this.writeSnapshotNow();
+      const id = await this.writeSnapshotNow();
+      await this.state.update({ snapshotMark: mark });
+      return id;
     } catch (err) {
       // A snapshot only speeds up a rebuild: failing to write one is not a failed sync.
       this.opts.log?.(`snapshot not written (will retry): ${describe(err)}`);
@@ -558,6 +568,17 @@ export class SyncEngine {
     await this.noteSnapshots([id]);
     await this.trimSnapshots();
     return id;
+  }
+
+  /** How far every chain of the log reaches, as one string: equal exactly when nothing was added. */
+  private async logMark(): Promise<string> {
+    const parts: string[] = [];
+    for (const ns of this.namespaces()) {
+      let total = 0;
+      for (const head of (await this.home.log.headsOf(ns)).values()) total += head.seq;
+      parts.push(`${ns}:${total}`);
+    }
+    return parts.join(',');
   }
 
   private async noteSnapshots(ids: readonly MessageId[]): Promise<void> {

@@ -31,6 +31,8 @@ export interface SyncStatusRecord {
   readonly lastSnapshotMs?: number;
   /** `meta` snapshot messages known to be in the store (pulled or written), oldest first: retention trims it. */
   readonly snapshotIds?: readonly MessageId[];
+  /** How far the log reached at the last snapshot (SyncEngine.logMark): no new snapshot until it moves. */
+  readonly snapshotMark?: string;
 }
 
 export interface BadMessage {
