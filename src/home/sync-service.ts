@@ -15,6 +15,7 @@ import {
   type SyncReport,
 } from '../transport/sync/sync-engine.js';
 import { SyncState } from '../transport/sync/sync-state.js';
+import { clusterControlMethods } from './cluster-control.js';
 import { type ControlServer, startControlServer } from './control/control-server.js';
 import { chunkIndexOf, type UnlockedHome } from './home.js';
 import type { NamespaceSession } from './namespace-session.js';
@@ -351,6 +352,7 @@ export async function startSyncService(
         'namespace.create': (params) => createNamespace(home, namespaceRequestOf(params)),
         'sync.now': () => sync.engine.sync(),
         'sync.history': (params) => syncHistory(home, sync.state, limitOf(params)),
+        ...clusterControlMethods(home, sync),
       },
       opts.log,
     );

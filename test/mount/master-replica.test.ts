@@ -120,4 +120,21 @@ describe('a master-replica namespace on two machines', () => {
     assert.match(write.stderr, /Read-only file system/);
     await unmount(old);
   });
+
+  test('while a mount holds the home, cluster status, members, invite and admit are answered by it', async () => {
+    const master = await mount('master');
+    const status = JSON.parse(await cli('master', 'cluster', 'status', '--json'));
+    assert.equal(status.machine.name, 'master');
+    const members = JSON.parse(await cli('master', 'machine', 'list', '--json'));
+    assert.deepEqual(members.map((m: { name: string }) => m.name).sort(), ['master', 'replica']);
+    const { token } = JSON.parse(await cli('master', 'cluster', 'invite', '--json'));
+    assert.match(token, /^tgfs-invite-1\./);
+    const unknown = await runCli(home('master'), ['cluster', 'admit', 'no-such-machine']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no machine no-such-machine/);
+    // Removal may change the password: it needs the mount stopped, and says so.
+    const remove = await runCli(home('master'), ['cluster', 'remove', replicaId]);
+    assert.equal(remove.code, 4);
+    await unmount(master);
+  });
 });

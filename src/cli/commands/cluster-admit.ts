@@ -15,8 +15,11 @@ export class ClusterAdmitCommand extends ClusterCommand {
   machine = Option.String({ required: true, name: 'machine' });
 
   async run(): Promise<number> {
-    const m = await this.withCluster((home) => admitMachine(home, this.machine));
-    this.print(`admitted ${m.name} (${m.machine}), key ${fingerprint(m.publicKey)}`);
+    const m = await this.viaMountOr('cluster.admit', { machine: this.machine }, async (home) => {
+      const admitted = await admitMachine(home, this.machine);
+      return { machine: admitted.machine, name: admitted.name, fingerprint: fingerprint(admitted.publicKey) };
+    });
+    this.print(`admitted ${m.name} (${m.machine}), key ${m.fingerprint}`);
     return 0;
   }
 }

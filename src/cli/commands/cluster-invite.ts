@@ -36,9 +36,11 @@ export class ClusterInviteCommand extends ClusterCommand {
       );
     }
     const expiresInMs = parseDuration('--expires', this.expires);
-    const invitation = await this.withCluster(
-      async (home) =>
-        createInvitation(home, { role: this.role as MachineRole, admin: this.admin, expiresInMs }),
+    const request = { role: this.role as MachineRole, admin: this.admin, expiresInMs };
+    const invitation = await this.viaMountOr(
+      'cluster.invite',
+      request,
+      async (home) => createInvitation(home, request),
       { post: false },
     );
     if (this.json) this.printJson(invitation);

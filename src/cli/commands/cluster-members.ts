@@ -17,7 +17,7 @@ export class ClusterMembersCommand extends ClusterCommand {
   json = Option.Boolean('--json', false);
 
   async run(): Promise<number> {
-    const all = await this.withCluster((home) => memberReports(home), { post: false });
+    const all = await this.viaMountOr('cluster.members', {}, (home) => memberReports(home), { post: false });
     const rows = this.pending ? all.filter((m) => m.status === 'pending') : all;
     if (this.json) {
       this.printJson(rows);

@@ -13,7 +13,11 @@ export class ClusterPromoteCommand extends ClusterCommand {
   namespace = Option.String('--namespace', { required: true, description: 'The master-replica namespace' });
 
   async run(): Promise<number> {
-    await this.withCluster((home) => promoteMaster(home, this.machine, this.namespace));
+    const request = { machine: this.machine, namespace: this.namespace };
+    await this.viaMountOr('cluster.promote', request, async (home) => {
+      await promoteMaster(home, this.machine, this.namespace);
+      return {};
+    });
     this.print(`${this.machine} is now the master of ${this.namespace}`);
     return 0;
   }

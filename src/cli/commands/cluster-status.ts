@@ -1,7 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { memberReports } from '../../home/membership.js';
-import { syncStatus } from '../../home/sync-service.js';
-import { namespacesByName } from '../../projections/cluster/queries.js';
+import { type ClusterStatusView, clusterStatusView } from '../../home/cluster-views.js';
 import { ClusterCommand } from './cluster-command.js';
 
 export class ClusterStatusCommand extends ClusterCommand {
@@ -14,32 +12,12 @@ export class ClusterStatusCommand extends ClusterCommand {
   json = Option.Boolean('--json', false);
 
   async run(): Promise<number> {
-    const view = await this.withSync(async (home, sync) => {
-      await sync.engine.pull();
-      const state = home.cluster.state;
-      const members = await memberReports(home);
-      const status = await syncStatus(home, sync.state);
-      return {
-        cluster: state.genesis?.cluster ?? null,
-        creator: state.genesis?.creator ?? null,
-        machine: members.find((m) => m.self) ?? null,
-        members: {
-          admitted: members.filter((m) => m.status === 'admitted').length,
-          pending: members.filter((m) => m.status === 'pending').length,
-          removed: members.filter((m) => m.status === 'removed').length,
-        },
-        namespaces: namespacesByName(state).map((n) => ({ name: n.name, mode: n.mode, master: n.master })),
-        lastPush: status.lastPush,
-        lastPull: status.lastPull,
-        held: status.rejected.filter((r) => r.held).length,
-        rejected: status.rejected.filter((r) => !r.held).length,
-        refused: status.refused.length,
-        lastRefusals: status.refused
-          .slice(-5)
-          .map((r) => `${r.namespace}: ${r.type} ${r.author}#${r.seq}: ${r.reason}`),
-        lastRejections: status.rejected.slice(-5).map((r) => r.reason),
-      };
-    });
+    const view =
+      ((await this.viaMount('cluster.status')) as ClusterStatusView | undefined) ??
+      (await this.withSync(async (home, sync) => {
+        await sync.engine.pull();
+        return clusterStatusView(home, sync.state);
+      }));
     if (this.json) {
       this.printJson(view);
       return 0;
