@@ -2,7 +2,8 @@ import { isNoSpace } from '../disk/no-space.js';
 import { TgfsError } from '../errors.js';
 import { CLUSTER_NS, type EventId, type NamespaceId, type TgfsEvent } from '../events/types.js';
 import type { Refusals } from '../projections/policy/refusals.js';
-import { decodeStored } from '../projections/replica.js';
+import { namespaceProjection } from '../projections/projection-specs.js';
+import { decodeStored, Replica } from '../projections/replica.js';
 import { countStagedChunks } from '../transport/content/chunk-index.js';
 import type { ChunkStore } from '../transport/content/chunk-store.js';
 import type { MessageStore } from '../transport/store/message-store.js';
@@ -163,6 +164,18 @@ export async function syncStatus(
 ): Promise<SyncStatusView> {
   const names = new Map<NamespaceId, string>([[CLUSTER_NS, '(cluster)']]);
   for (const n of home.cluster.state.namespaces.values()) names.set(n.id, n.name);
+  // A namespace no replica of this process has open: its refusals as of its checkpoint (the last unmount).
+  const checkpointed: Array<[NamespaceId, { readonly state: { readonly refused: Refusals } }]> = [];
+  for (const ns of home.cluster.state.namespaces.keys()) {
+    if (open.has(ns)) continue;
+    const state = await Replica.checkpointedState(
+      home.log,
+      ns,
+      home.keysFor(ns).eventKey,
+      namespaceProjection,
+    );
+    if (state !== undefined && state.refused.size > 0) checkpointed.push([ns, { state }]);
+  }
   const namespaces = [];
   for (const [id, name] of names) {
     const events = await home.log.countPending(id);
@@ -202,7 +215,7 @@ export async function syncStatus(
     })),
     refused: [
       ...[...home.cluster.state.refused.values()].map((r) => ({ ...r, namespace: '(cluster)' })),
-      ...[...open].flatMap(([ns, replica]) =>
+      ...[...open, ...checkpointed].flatMap(([ns, replica]) =>
         [...replica.state.refused.values()].map((r) => ({ ...r, namespace: names.get(ns) ?? ns })),
       ),
     ],

@@ -296,6 +296,24 @@ export class Replica<S> {
     );
   }
 
+  /** The state in this home's checkpoint of `ns` (as of the last unmount), or undefined when there is none. */
+  static async checkpointedState<S>(
+    log: OpLog,
+    ns: NamespaceId,
+    eventKey: KeyInput,
+    spec: ProjectionSpec<S>,
+  ): Promise<S | undefined> {
+    const codec = spec.checkpoint;
+    const sealed = await log.area('checkpoints').get(ns);
+    if (codec === undefined || sealed === undefined) return undefined;
+    try {
+      const r = decode(openInEpoch(eventKey, sealed, (e) => checkpointAad(ns, e))) as CheckpointRecord;
+      return r.v === 3 ? codec.decode(r.state) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Installs a checkpoint taken elsewhere (a snapshot's) when it folded more of the namespace's chains than the
    * one this home holds; resolves with whether it did. One that does not decode is not taken.

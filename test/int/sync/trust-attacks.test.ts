@@ -31,7 +31,7 @@ import {
   removeMachine,
 } from '../../../src/home/membership.js';
 import { openNamespaceSession } from '../../../src/home/namespace-session.js';
-import { openSync } from '../../../src/home/sync-service.js';
+import { openSync, syncStatus } from '../../../src/home/sync-service.js';
 import { offerBytes } from '../../../src/projections/cluster/admission.js';
 import { childrenOf } from '../../../src/projections/namespace/queries.js';
 import type { NamespaceState } from '../../../src/projections/namespace/state.js';
@@ -306,6 +306,16 @@ describe('a member with the password and a modified client cannot forge its way 
     assert.deepEqual(
       refused.map((x) => [x.code, x.author]),
       [['READ_ONLY', m.machine.id]],
+    );
+    // After an unmount (its checkpoint), `sync status` lists the refusal without the namespace open.
+    const mounted = await view(a, c.ns.mr);
+    await mounted.saveCheckpoint();
+    mounted.close();
+    const s = await openSync(a);
+    const status = await syncStatus(a, s.state);
+    await s.close();
+    assert.ok(
+      status.refused.some((x) => x.namespace === 'mr' && x.code === 'READ_ONLY' && x.author === m.machine.id),
     );
   });
 
