@@ -232,12 +232,18 @@ export async function removeMachine(home: UnlockedHome, ref: string): Promise<Re
   if (m.removed !== undefined) return { ...m.removed.cutoff };
   if (m.machine === home.machine.id)
     throw new TgfsError('INVALID_ARGUMENT', 'a machine cannot remove itself');
+  const cutoff = await cutoffOf(home, m.machine);
+  await home.cluster.commit([{ type: 'MachineRemoved', body: { machine: m.machine, cutoff } }]);
+  return cutoff;
+}
+
+/** Per namespace, the last seq of the machine's chain this home holds: what keeps counting after a removal. */
+async function cutoffOf(home: UnlockedHome, machine: MachineId): Promise<Record<NamespaceId, number>> {
   const cutoff: Record<NamespaceId, number> = {};
-  for (const ns of [CLUSTER_NS, ...state.namespaces.keys()]) {
-    const head = await home.log.headOf(ns, m.machine);
+  for (const ns of [CLUSTER_NS, ...home.cluster.state.namespaces.keys()]) {
+    const head = await home.log.headOf(ns, machine);
     if (head !== undefined) cutoff[ns] = head.seq;
   }
-  await home.cluster.commit([{ type: 'MachineRemoved', body: { machine: m.machine, cutoff } }]);
   return cutoff;
 }
 
@@ -365,11 +371,7 @@ export async function replaceMachine(
     throw new TgfsError('INVALID_ARGUMENT', 'a machine cannot replace itself');
   if (lost.removed !== undefined)
     throw new TgfsError('REMOVED', `machine ${lost.machine} was already removed`);
-  const cutoff: Record<NamespaceId, number> = {};
-  for (const ns of [CLUSTER_NS, ...state.namespaces.keys()]) {
-    const head = await home.log.headOf(ns, lost.machine);
-    if (head !== undefined) cutoff[ns] = head.seq;
-  }
+  const cutoff = await cutoffOf(home, lost.machine);
   await home.cluster.commit([{ type: 'MachineReplaced', body: { machine: lost.machine, cutoff } }]);
   return lost;
 }
