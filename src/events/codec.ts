@@ -37,6 +37,15 @@ function decodeCbor(bytes: Uint8Array): unknown {
 
 export const SIGNATURE_BYTES = 64;
 
+/**
+ * A decoded string that keeps only itself. cbor-x's native extractor decodes a run of strings as one and hands
+ * out slices of it, so a kept 32-char id (in a projection, per inode) would keep the whole run alive: hundreds of
+ * bytes per event. V8 copies slices shorter than 13 characters anyway.
+ */
+export function ownString(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}
+
 const HEX32 = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // In a `u` regex a well-formed surrogate pair is one code point, so this matches only lone surrogates, which
@@ -69,19 +78,20 @@ type Check = (value: unknown, path: string) => unknown;
 
 const hex32: Check = (v, p) => {
   if (typeof v !== 'string' || !HEX32.test(v)) throw malformed(p, '32 lower-case hex digits', v);
-  return v;
+  return ownString(v);
 };
 const machineId: Check = (v, p) => {
   if (typeof v !== 'string' || !UUID.test(v)) throw malformed(p, 'a lower-case UUID', v);
-  return v;
+  return ownString(v);
 };
 const text: Check = (v, p) => {
   if (typeof v !== 'string' || LONE_SURROGATE.test(v)) throw malformed(p, 'a well-formed string', v);
-  return v;
+  return ownString(v);
 };
 const nonEmptyText: Check = (v, p) => {
-  if (text(v, p) === '') throw malformed(p, 'a non-empty string', v);
-  return v;
+  const s = text(v, p);
+  if (s === '') throw malformed(p, 'a non-empty string', v);
+  return s;
 };
 const uint: Check = (v, p) => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
@@ -111,8 +121,9 @@ const bytesOf =
 const oneOf =
   (...allowed: readonly string[]): Check =>
   (v, p) => {
-    if (typeof v !== 'string' || !allowed.includes(v)) throw malformed(p, `one of ${allowed.join(', ')}`, v);
-    return v;
+    const at = typeof v === 'string' ? allowed.indexOf(v) : -1;
+    if (at < 0) throw malformed(p, `one of ${allowed.join(', ')}`, v);
+    return allowed[at];
   };
 const arrayOf =
   (item: Check): Check =>

@@ -92,7 +92,16 @@ export class EventWriter {
     );
     return {
       signed,
-      entry: { id: signed.id, ns: this.ns, author: this.author, seq, hlc, sealed, pending: true },
+      entry: {
+        id: signed.id,
+        ns: this.ns,
+        author: this.author,
+        seq,
+        hlc,
+        sealed,
+        pending: true,
+        fresh: true,
+      },
     };
   }
 }

@@ -33,6 +33,12 @@ export interface LogEntry {
   readonly sealed: Uint8Array;
   /** A local event waiting to be pushed to the store. */
   readonly pending: boolean;
+  /**
+   * Emitted just now by this machine's writer, whose seq follows the chain head it holds: new by construction,
+   * so the append looks nothing up for it. A lookup of a key that is not there reads a block of every level's
+   * table; on a large log those reads would keep most of the mapped table files resident.
+   */
+  readonly fresh?: boolean;
 }
 
 export interface PendingEntry {
@@ -55,6 +61,9 @@ import type { AbstractSublevel } from 'abstract-level';
 // biome-ignore lint/suspicious/noExplicitAny: sublevels nest; only their key/value types matter here
 export type Sub = AbstractSublevel<any, string | Uint8Array | Buffer, string, Bytes>;
 
+/** What the records of not yet pushed events may hold in memory (OpLog.unpushed). */
+const UNPUSHED_MAX_BYTES = 8 * 1024 * 1024;
+
 function seqKey(seq: number): string {
   return seq.toString(16).padStart(10, '0');
 }
@@ -74,6 +83,14 @@ export class OpLog {
   private readonly pending: Sub;
   private readonly syncMarker: Sub;
   private queue: QueuedAppend[] = [];
+  /**
+   * The sealed records of pending events this process appended, by `${ns}/${id}`, until they are pushed: the
+   * pusher takes them from here instead of looking each up. Lookups of ids (random keys) read a block of every
+   * level's table, and LevelDB maps its tables, so on a large log they would keep most of it resident. Bounded:
+   * past the bound (a store out of reach for long), later ones are looked up as before.
+   */
+  private readonly unpushed = new Map<string, Bytes>();
+  private unpushedBytes = 0;
   private writing: Promise<void> | undefined;
   private readonly pendingAdded = new Subject<NamespaceId>();
   /**
@@ -162,7 +179,7 @@ export class OpLog {
   private async writeGroup(groups: ReadonlyArray<readonly LogEntry[]>, sync: boolean): Promise<EventId[][]> {
     const all = groups.flat();
     const keys = all.map((e) => `${e.ns}/${e.id}`);
-    const existing = keys.length > 0 ? await this.events.getMany(keys) : [];
+    const existing = await this.existing(all, keys);
     const seen = new Set<string>();
     const batch = this.db.batch();
     const heads = new Map<string, ChainHead>();
@@ -194,6 +211,12 @@ export class OpLog {
     }
     if (batch.length > 0) await batch.write({ sync });
     else await batch.close();
+    all.forEach((e, i) => {
+      if (fresh[i] && e.pending && this.unpushedBytes + e.sealed.length <= UNPUSHED_MAX_BYTES) {
+        this.unpushed.set(keys[i]!, e.sealed);
+        this.unpushedBytes += e.sealed.length;
+      }
+    });
     const grew = new Set<NamespaceId>();
     all.forEach((e, i) => {
       if (fresh[i] && e.pending) grew.add(e.ns);
@@ -208,6 +231,19 @@ export class OpLog {
       }
       return ids;
     });
+  }
+
+  /** The stored records under `keys`, looked up only for entries not `fresh`. */
+  private async existing(
+    all: readonly LogEntry[],
+    keys: readonly string[],
+  ): Promise<ReadonlyArray<Bytes | undefined>> {
+    const asked = keys.filter((_, i) => all[i]!.fresh !== true);
+    if (asked.length === 0) return [];
+    if (asked.length === keys.length) return this.events.getMany([...keys]);
+    const found = await this.events.getMany(asked);
+    let at = 0;
+    return all.map((e) => (e.fresh === true ? undefined : found[at++]));
   }
 
   async has(ns: NamespaceId, id: EventId): Promise<boolean> {
@@ -294,9 +330,14 @@ export class OpLog {
       keys.push(k);
       ids.push(fromUtf8(v));
     }
-    const sealed = ids.length > 0 ? await this.events.getMany(ids.map((id) => `${ns}/${id}`)) : [];
+    const missing = ids.map((id) => `${ns}/${id}`).filter((k) => !this.unpushed.has(k));
+    const found = new Map<string, Bytes | undefined>();
+    if (missing.length > 0) {
+      const values = await this.events.getMany(missing);
+      for (const [i, k] of missing.entries()) found.set(k, values[i]);
+    }
     return ids.map((id, i) => {
-      const s = sealed[i];
+      const s = this.unpushed.get(`${ns}/${id}`) ?? found.get(`${ns}/${id}`);
       if (s === undefined)
         throw new TgfsError('HOME_DAMAGED', `pending event ${id} is missing from the op log`);
       return { key: keys[i]!, id, sealed: s };
@@ -308,6 +349,14 @@ export class OpLog {
     const batch = this.db.batch();
     for (const e of entries) batch.del(e.key, { sublevel: this.pending });
     await batch.write({ sync: true });
+    for (const e of entries) {
+      // A pending key is `${ns}/${orderKey}`; the namespace id has no '/'.
+      const key = `${e.key.slice(0, e.key.indexOf('/'))}/${e.id}`;
+      const sealed = this.unpushed.get(key);
+      if (sealed === undefined) continue;
+      this.unpushed.delete(key);
+      this.unpushedBytes -= sealed.length;
+    }
   }
 
   async countPending(ns: NamespaceId): Promise<number> {

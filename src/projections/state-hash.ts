@@ -7,6 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { NAMESPACE_STATE_HASH_TAG } from '../crypto/contexts.js';
 import { type InodeId, ROOT_INODE } from '../events/types.js';
+import { inlineBytes } from './namespace/attributes.js';
 import { shownNameOf } from './namespace/dir-index.js';
 import { entriesOf } from './namespace/queries.js';
 import type { NamespaceState, Register } from './namespace/state.js';
@@ -29,7 +30,7 @@ export function namespaceStateHash(state: NamespaceState): string {
 function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId>): unknown[] {
   const link = state.links.get(inode);
   const attrs = state.attrs.get(inode);
-  const content = attrs?.content?.value;
+  const content = attrs?.content;
   const xattrs =
     attrs?.xattrs === undefined
       ? []
@@ -41,19 +42,19 @@ function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId
     inode,
     live.has(inode),
     link === undefined ? null : [link.parent, link.name, shownNameOf(state, link)],
-    attrs?.created?.value.kind ?? null,
-    attrs?.created?.value.target ?? null,
-    attrs?.mode?.value ?? null,
-    attrs?.uid?.value ?? null,
-    attrs?.gid?.value ?? null,
-    attrs?.mtimeMs?.value ?? null,
-    attrs?.atimeMs?.value ?? null,
-    attrs?.ctimeMs?.value ?? null,
+    attrs?.created?.kind ?? null,
+    attrs?.created?.target ?? null,
+    attrs?.mode ?? null,
+    attrs?.uid ?? null,
+    attrs?.gid ?? null,
+    attrs?.mtimeMs ?? null,
+    attrs?.atimeMs ?? null,
+    attrs?.ctimeMs ?? null,
     content === undefined
       ? null
       : [
           content.sizeBytes,
-          content.inline === undefined ? null : bytesToHex(content.inline),
+          content.inline === undefined ? null : bytesToHex(inlineBytes(content.inline)),
           content.extents === undefined
             ? null
             : content.extents.map((e) =>
@@ -64,7 +65,7 @@ function record(state: NamespaceState, inode: InodeId, live: ReadonlySet<InodeId
         ],
     xattrs,
   ];
-  const rdev = attrs?.created?.value.rdev;
+  const rdev = attrs?.created?.rdev;
   if (rdev !== undefined) fields.push(['rdev', rdev]);
   const target = state.entries.get(inode)?.value;
   if (target !== undefined) fields.push(['names', target]);

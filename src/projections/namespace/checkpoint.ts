@@ -5,11 +5,14 @@
  */
 import { Encoder } from 'cbor-x';
 import type { OrderPosition } from '../../events/canonical-order.js';
+import { ownString } from '../../events/codec.js';
+import type { Extent } from '../../events/types.js';
 import { type Refusal, refusalKey } from '../policy/refusals.js';
+import { identityOf, inlineBytes, inlineOf, newInodeAttrs } from './attributes.js';
 import { indexLink } from './dir-index.js';
 import { indexLinkEntries } from './hard-links.js';
 import {
-  type InodeAttrs,
+  type CreateAttrs,
   initialNamespaceState,
   type MoveLogEntry,
   type NamespaceState,
@@ -23,28 +26,79 @@ import {
 export const CHECKPOINT_VERSION = 3;
 const READABLE_VERSIONS: readonly number[] = [2, CHECKPOINT_VERSION];
 
+/** An inode's registers as a checkpoint stores them: each a `{ pos, value }`, absent ones undefined. */
+interface CheckpointAttrs {
+  readonly created: Register<CreateAttrs> | undefined;
+  readonly mode: Register<number> | undefined;
+  readonly uid: Register<number> | undefined;
+  readonly gid: Register<number> | undefined;
+  readonly mtimeMs: Register<number> | undefined;
+  readonly atimeMs: Register<number> | undefined;
+  readonly ctimeMs: Register<number> | undefined;
+  readonly content: Register<CheckpointContent> | undefined;
+  readonly xattrs?: Array<[string, Register<Uint8Array | null>]>;
+}
+
+interface CheckpointContent {
+  readonly sizeBytes: number;
+  readonly inline?: Uint8Array;
+  readonly extents?: readonly Extent[];
+}
+
 export interface NamespaceCheckpoint {
   readonly v: number;
   readonly links: TreeLink[];
   readonly log: MoveLogEntry[];
   /** Absent in version 2. */
   readonly entries?: Array<[string, Register<string>]>;
-  readonly attrs: Array<
-    [string, Omit<InodeAttrs, 'xattrs'> & { xattrs?: Array<[string, Register<Uint8Array | null>]> }]
-  >;
+  readonly attrs: Array<[string, CheckpointAttrs]>;
   readonly seen: Array<[string, number, number[]]>;
   readonly refused: Refusal[];
+}
+
+function register<T>(value: T | undefined, pos: OrderPosition | undefined): Register<T> | undefined {
+  return pos === undefined ? undefined : { pos, value: value as T };
+}
+
+function plainLink(link: TreeLink): TreeLink {
+  return { inode: link.inode, parent: link.parent, name: link.name, pos: link.pos };
 }
 
 export function checkpointOf(state: NamespaceState): NamespaceCheckpoint {
   return {
     v: CHECKPOINT_VERSION,
-    links: [...state.links.values()],
-    log: state.log,
+    // Links and log entries as plain records: in memory an entry is also its node's link.
+    links: [...state.links.values()].map(plainLink),
+    log: state.log.map((e) => ({
+      pos: e.pos,
+      inode: e.inode,
+      parent: e.parent,
+      name: e.name,
+      toTrash: e.toTrash,
+      old: e.old === undefined ? undefined : plainLink(e.old),
+      skipped: e.skipped,
+    })),
     entries: [...state.entries],
     attrs: [...state.attrs].map(([inode, a]) => {
-      const { xattrs, ...rest } = a;
-      return [inode, xattrs === undefined ? rest : { ...rest, xattrs: [...xattrs] }];
+      const c = a.content;
+      const rest: CheckpointAttrs = {
+        created: register(a.created, a.createdPos),
+        mode: register(a.mode, a.modePos),
+        uid: register(a.uid, a.uidPos),
+        gid: register(a.gid, a.gidPos),
+        mtimeMs: register(a.mtimeMs, a.mtimePos),
+        atimeMs: register(a.atimeMs, a.atimePos),
+        ctimeMs: register(a.ctimeMs, a.ctimePos),
+        content: register<CheckpointContent>(
+          c === undefined
+            ? undefined
+            : c.inline !== undefined
+              ? { sizeBytes: c.sizeBytes, inline: inlineBytes(c.inline) }
+              : (c as CheckpointContent),
+          a.contentPos,
+        ),
+      };
+      return [inode, a.xattrs === undefined ? rest : { ...rest, xattrs: [...a.xattrs] }];
     }),
     seen: [...state.seen].map(([author, s]) => [author, s.upTo, [...s.above]]),
     refused: [...state.refused.values()],
@@ -54,36 +108,133 @@ export function checkpointOf(state: NamespaceState): NamespaceCheckpoint {
 export function stateFromCheckpoint(cp: NamespaceCheckpoint): NamespaceState {
   if (!READABLE_VERSIONS.includes(cp.v)) throw new TypeError(`namespace checkpoint version ${String(cp.v)}`);
   const state = initialNamespaceState();
-  // The move log recognises a node's current link by the identity of its position object (the op that set the
-  // link): links, and the old links kept for undo, share their op's position object again.
+  // Decoded strings are slices of larger ones (see ownString): every one kept is copied, ids of machines shared.
+  const authors = new Map<string, string>();
+  const author = (id: string): string => {
+    let shared = authors.get(id);
+    if (shared === undefined) {
+      shared = ownString(id);
+      authors.set(shared, shared);
+    }
+    return shared;
+  };
+  // One position object per event, as a fold makes: the move log recognises a node's current link by the
+  // identity of its position object (the op that set the link), and registers written by one event share it.
   const positions = new Map<string, OrderPosition>();
-  const shared = (pos: OrderPosition): OrderPosition => positions.get(positionKey(pos)) ?? pos;
-  for (const entry of cp.log) positions.set(positionKey(entry.pos), entry.pos);
+  const shared = (pos: OrderPosition): OrderPosition => {
+    const key = positionKey(pos);
+    let p = positions.get(key);
+    if (p === undefined) {
+      p = {
+        hlc: { wallMs: pos.hlc.wallMs, counter: pos.hlc.counter },
+        author: author(pos.author),
+        seq: pos.seq,
+      };
+      positions.set(key, p);
+    }
+    return p;
+  };
   const relink = (link: TreeLink): TreeLink => ({
-    inode: link.inode,
-    parent: link.parent,
-    name: link.name,
+    inode: ownString(link.inode),
+    parent: ownString(link.parent),
+    name: ownString(link.name),
     pos: shared(link.pos),
   });
-  for (const entry of cp.log)
-    state.log.push({ ...entry, old: entry.old === undefined ? undefined : relink(entry.old) });
+  const byPos = new Map<OrderPosition, MoveLogEntry>();
+  for (const e of cp.log) {
+    const entry: MoveLogEntry = {
+      pos: shared(e.pos),
+      inode: ownString(e.inode),
+      parent: ownString(e.parent),
+      name: ownString(e.name),
+      toTrash: e.toTrash,
+      old: e.old === undefined ? undefined : relink(e.old),
+      skipped: e.skipped,
+    };
+    state.log.push(entry);
+    byPos.set(entry.pos, entry);
+  }
   for (const link of cp.links) {
-    // One object in both the link map and the directory index: the index removes links by identity.
-    const own = relink(link);
+    // One object in both the link map and the directory index: the index removes links by identity. A link an
+    // op made other than a Delete is that op's entry, as in a fold.
+    const pos = shared(link.pos);
+    const made = byPos.get(pos);
+    const own =
+      made !== undefined &&
+      !made.toTrash &&
+      !made.skipped &&
+      made.inode === link.inode &&
+      made.parent === link.parent &&
+      made.name === link.name
+        ? made
+        : relink(link);
     state.links.set(own.inode, own);
     indexLink(state, own);
   }
   for (const [inode, a] of cp.attrs) {
-    const { xattrs, ...rest } = a;
-    const attrs: InodeAttrs = { ...rest, xattrs: xattrs === undefined ? undefined : new Map(xattrs) };
-    state.attrs.set(inode, attrs);
+    const attrs = newInodeAttrs();
+    const take = <T>(reg: Register<T> | undefined, set: (value: T, pos: OrderPosition) => void): void => {
+      if (reg !== undefined) set(reg.value, shared(reg.pos));
+    };
+    take(a.created, (v, p) => {
+      attrs.created = identityOf(v.kind, v.target === undefined ? undefined : ownString(v.target), v.rdev);
+      attrs.createdPos = p;
+    });
+    take(a.mode, (v, p) => {
+      attrs.mode = v;
+      attrs.modePos = p;
+    });
+    take(a.uid, (v, p) => {
+      attrs.uid = v;
+      attrs.uidPos = p;
+    });
+    take(a.gid, (v, p) => {
+      attrs.gid = v;
+      attrs.gidPos = p;
+    });
+    take(a.mtimeMs, (v, p) => {
+      attrs.mtimeMs = v;
+      attrs.mtimePos = p;
+    });
+    take(a.atimeMs, (v, p) => {
+      attrs.atimeMs = v;
+      attrs.atimePos = p;
+    });
+    take(a.ctimeMs, (v, p) => {
+      attrs.ctimeMs = v;
+      attrs.ctimePos = p;
+    });
+    take(a.content, (v, p) => {
+      attrs.content =
+        v.inline !== undefined
+          ? { sizeBytes: v.sizeBytes, inline: inlineOf(v.inline) }
+          : v.extents !== undefined
+            ? { sizeBytes: v.sizeBytes, extents: v.extents.map(ownExtent) }
+            : { sizeBytes: v.sizeBytes };
+      attrs.contentPos = p;
+    });
+    if (a.xattrs !== undefined)
+      attrs.xattrs = new Map(
+        a.xattrs.map(([name, reg]) => [ownString(name), { pos: shared(reg.pos), value: reg.value }]),
+      );
+    state.attrs.set(state.links.get(inode)?.inode ?? ownString(inode), attrs);
   }
-  for (const [entry, reg] of cp.entries ?? []) state.entries.set(entry, reg);
+  for (const [entry, reg] of cp.entries ?? [])
+    state.entries.set(ownString(entry), { pos: shared(reg.pos), value: ownString(reg.value) });
   indexLinkEntries(state);
-  for (const [author, upTo, above] of cp.seen) state.seen.set(author, { upTo, above: new Set(above) });
+  for (const [id, upTo, above] of cp.seen) {
+    const a = author(id);
+    state.seen.set(a, { author: a, upTo, above: new Set(above) });
+  }
   for (const r of cp.refused) state.refused.set(refusalKey(r.author, r.seq), r);
   state.treeVersion = 1;
   return state;
+}
+
+function ownExtent(e: Extent): Extent {
+  return e.offsetBytes === undefined
+    ? { chunkId: ownString(e.chunkId), lengthBytes: e.lengthBytes }
+    : { chunkId: ownString(e.chunkId), lengthBytes: e.lengthBytes, offsetBytes: e.offsetBytes };
 }
 
 function positionKey(p: OrderPosition): string {

@@ -54,6 +54,11 @@ function searchGroup(group: readonly TreeLink[], link: TreeLink): number {
   return lo;
 }
 
+/** The link of a group shown under the plain name. */
+function firstOf(group: TreeLink | TreeLink[]): TreeLink {
+  return Array.isArray(group) ? group[0]! : group;
+}
+
 export function indexLink(state: NamespaceState, link: TreeLink): void {
   let dir = state.dirs.get(link.parent);
   if (dir === undefined) {
@@ -61,10 +66,17 @@ export function indexLink(state: NamespaceState, link: TreeLink): void {
     state.dirs.set(link.parent, dir);
   }
   dir.sorted = undefined;
-  const group = dir.groups.get(link.name);
-  if (group === undefined) {
-    dir.groups.set(link.name, [link]);
+  const existing = dir.groups.get(link.name);
+  if (existing === undefined) {
+    // Most names are held by one link: it stands for its group itself, without an array around it.
+    dir.groups.set(link.name, link);
     return;
+  }
+  let group: TreeLink[];
+  if (Array.isArray(existing)) group = existing;
+  else {
+    group = [existing];
+    dir.groups.set(link.name, group);
   }
   const last = group[group.length - 1]!;
   const at = compareCanonical(last.pos, link.pos) < 0 ? group.length : searchGroup(group, link);
@@ -78,14 +90,18 @@ export function unindexLink(state: NamespaceState, link: TreeLink): void {
   const group = dir?.groups.get(link.name);
   if (dir === undefined || group === undefined) throw new TypeError(`dir index lost ${link.inode}`);
   dir.sorted = undefined;
-  const at = group.length === 1 ? 0 : searchGroup(group, link);
-  if (group[at] !== link) throw new TypeError(`dir index lost ${link.inode}`);
-  group.splice(at, 1);
-  if (group.length === 0) {
+  if (!Array.isArray(group)) {
+    if (group !== link) throw new TypeError(`dir index lost ${link.inode}`);
     dir.groups.delete(link.name);
     if (dir.groups.size === 0) state.dirs.delete(link.parent);
-  } else if (at === 0) removeSecondary(dir, group[0]!);
+    return;
+  }
+  const at = searchGroup(group, link);
+  if (group[at] !== link) throw new TypeError(`dir index lost ${link.inode}`);
+  group.splice(at, 1);
+  if (at === 0) removeSecondary(dir, group[0]!);
   else removeSecondary(dir, link);
+  if (group.length === 1) dir.groups.set(link.name, group[0]!);
 }
 
 /** The name `link` is shown under in its directory. */
@@ -93,7 +109,7 @@ export function shownNameOf(state: NamespaceState, link: TreeLink): string {
   const dir = state.dirs.get(link.parent);
   const group = dir?.groups.get(link.name);
   if (dir === undefined || group === undefined) throw new TypeError(`dir index lost ${link.inode}`);
-  if (group[0] === link) return link.name;
+  if (firstOf(group) === link) return link.name;
   return secondaryName(dir, link);
 }
 
@@ -111,7 +127,7 @@ export function linkByShownName(state: NamespaceState, parent: InodeId, name: st
   if (dir === undefined) return undefined;
   const group = dir.groups.get(name);
   // A plain name wins over a conflict name that happens to spell the same string.
-  if (group !== undefined) return group[0];
+  if (group !== undefined) return firstOf(group);
   const wanting = dir.secondaries.get(name);
   if (wanting !== undefined) return wanting.size === 1 ? wanting.values().next().value : undefined;
   const long = dir.longNames.get(name);
@@ -123,7 +139,7 @@ export function linkByShownName(state: NamespaceState, parent: InodeId, name: st
 export function* shownChildren(state: NamespaceState, parent: InodeId): Generator<[string, TreeLink]> {
   const dir = state.dirs.get(parent);
   if (dir === undefined) return;
-  for (const [name, group] of dir.groups) yield [name, group[0]!];
+  for (const [name, group] of dir.groups) yield [name, firstOf(group)];
   for (const set of dir.secondaries.values()) for (const link of set) yield [secondaryName(dir, link), link];
 }
 

@@ -3,7 +3,7 @@
  * feeds the inode's last-writer-wins registers. Mutates and returns the state it is given; reads no clock,
  * key or I/O, so a rollback and replay reproduces it exactly.
  */
-import { positionOf } from '../../events/canonical-order.js';
+import type { OrderPosition } from '../../events/canonical-order.js';
 import { type InodeId, ROOT_INODE, type TgfsEvent, TRASH_INODE } from '../../events/types.js';
 import type { Verdict } from '../policy/namespace-policy.js';
 import { recordRefusal } from '../policy/refusals.js';
@@ -16,8 +16,8 @@ import type { NamespaceState } from './state.js';
 export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState {
   switch (event.type) {
     case 'Create': {
-      if (!markSeen(state.seen, event.author, event.seq)) return state;
-      const pos = positionOf(event);
+      const pos = markFolded(state, event);
+      if (pos === undefined) return state;
       const { body } = event;
       const identityChanged = applyCreateAttrs(state, body, pos);
       applyMoveOp(state, { pos, inode: body.inode, parent: body.parent, name: body.name, toTrash: false });
@@ -30,8 +30,8 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       return state;
     }
     case 'Move': {
-      if (!markSeen(state.seen, event.author, event.seq)) return state;
-      const pos = positionOf(event);
+      const pos = markFolded(state, event);
+      if (pos === undefined) return state;
       const { body } = event;
       touchInode(state, body.inode, pos);
       const node = body.entry ?? body.inode;
@@ -39,8 +39,8 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       return state;
     }
     case 'Delete': {
-      if (!markSeen(state.seen, event.author, event.seq)) return state;
-      const pos = positionOf(event);
+      const pos = markFolded(state, event);
+      if (pos === undefined) return state;
       const { body } = event;
       touchInode(state, body.inode, pos);
       const node = body.entry ?? body.inode;
@@ -48,8 +48,8 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       return state;
     }
     case 'Link': {
-      if (!markSeen(state.seen, event.author, event.seq)) return state;
-      const pos = positionOf(event);
+      const pos = markFolded(state, event);
+      if (pos === undefined) return state;
       const { body } = event;
       // An entry must be a name of its own: one reusing its inode's id, root's or trash's is ignored.
       if (body.entry === body.inode || body.entry === ROOT_INODE || body.entry === TRASH_INODE) return state;
@@ -59,14 +59,16 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
       if (retargeted) invalidateListing(state, body.entry);
       return state;
     }
-    case 'Write':
-      if (!markSeen(state.seen, event.author, event.seq)) return state;
-      applyWriteAttrs(state, event.body, positionOf(event));
+    case 'Write': {
+      const pos = markFolded(state, event);
+      if (pos !== undefined) applyWriteAttrs(state, event.body, pos);
       return state;
-    case 'SetAttr':
-      if (!markSeen(state.seen, event.author, event.seq)) return state;
-      applySetAttr(state, event.body, positionOf(event));
+    }
+    case 'SetAttr': {
+      const pos = markFolded(state, event);
+      if (pos !== undefined) applySetAttr(state, event.body, pos);
       return state;
+    }
     case 'NamespaceCreated':
     case 'MachineJoined':
     case 'ClusterCreated':
@@ -79,6 +81,15 @@ export function evolve(state: NamespaceState, event: TgfsEvent): NamespaceState 
 }
 
 /**
+ * Marks the event seen and returns its position, or undefined if it was already folded. The position is the
+ * one object every register and link the event writes points at, with the author's id shared by all of them.
+ */
+function markFolded(state: NamespaceState, event: TgfsEvent): OrderPosition | undefined {
+  const seen = markSeen(state.seen, event.author, event.seq);
+  return seen === undefined ? undefined : { hlc: event.hlc, author: seen.author, seq: event.seq };
+}
+
+/**
  * Folds in an event the policy refused: marked seen, so a redelivery or a replay from a checkpoint never
  * folds it after all, and remembered with its reason; the tree does not change.
  */
@@ -87,7 +98,8 @@ export function refuse(
   event: TgfsEvent,
   verdict: Extract<Verdict, { allowed: false }>,
 ): NamespaceState {
-  if (markSeen(state.seen, event.author, event.seq)) recordRefusal(state.refused, event, verdict);
+  if (markSeen(state.seen, event.author, event.seq) !== undefined)
+    recordRefusal(state.refused, event, verdict);
   return state;
 }
 

@@ -25,7 +25,7 @@ export function applyMoveOp(state: NamespaceState, op: MoveOp): boolean {
   const entry: MoveLogEntry = {
     pos: op.pos,
     inode: op.inode,
-    parent: op.toTrash ? TRASH_INODE : op.parent,
+    parent: op.toTrash ? TRASH_INODE : sharedId(state, op.parent),
     name: op.name,
     toTrash: op.toTrash,
     old: undefined,
@@ -45,6 +45,15 @@ export function applyMoveOp(state: NamespaceState, op: MoveOp): boolean {
   log.splice(at, 0, entry);
   for (let i = at; i < log.length; i++) doOp(state, log[i]!);
   return true;
+}
+
+/**
+ * The directory's id as the state already holds it (its own link's), so that the thousand children of one
+ * directory point at one string rather than a copy each from their events.
+ */
+function sharedId(state: NamespaceState, id: InodeId): InodeId {
+  if (id === ROOT_INODE) return ROOT_INODE;
+  return state.links.get(id)?.inode ?? id;
 }
 
 /** First index whose position is not before `pos`. */
@@ -78,9 +87,11 @@ function doOp(state: NamespaceState, entry: MoveLogEntry): void {
   const fixed = entry.inode === ROOT_INODE || entry.inode === TRASH_INODE;
   entry.skipped = fixed || isAncestorOrSelf(state, entry.inode, entry.parent);
   if (entry.skipped) return;
-  // A delete of a node with no link yet (its Create not seen) has no name to keep; its id is one.
-  const name = entry.toTrash ? (old?.name ?? entry.inode) : entry.name;
-  const link: TreeLink = { inode: entry.inode, parent: entry.parent, name, pos: entry.pos };
+  // A delete of a node with no link yet (its Create not seen) has no name to keep; its id is one. Any other op
+  // names the node exactly as its entry does, so the entry is the link (one object per op, not two).
+  const link: TreeLink = entry.toTrash
+    ? { inode: entry.inode, parent: entry.parent, name: old?.name ?? entry.inode, pos: entry.pos }
+    : entry;
   if (old !== undefined) unindexLink(state, old);
   state.links.set(entry.inode, link);
   indexLink(state, link);

@@ -4,6 +4,7 @@
  */
 import { compareCanonical } from '../../events/canonical-order.js';
 import { type Extent, type InodeId, type InodeKind, ROOT_INODE, TRASH_INODE } from '../../events/types.js';
+import { inlineBytes } from './attributes.js';
 import { linkByShownName, shownChildren, shownNameOf } from './dir-index.js';
 import { inodeOfNode, namesOf } from './hard-links.js';
 import type { InodeAttrs, NamespaceState, TreeLink } from './state.js';
@@ -48,7 +49,7 @@ function isCreated(state: NamespaceState, node: InodeId): boolean {
   if (node === ROOT_INODE || node === TRASH_INODE) return true;
   const target = state.entries.get(node)?.value;
   if (target === undefined) return state.attrs.get(node)?.created !== undefined;
-  const kind = state.attrs.get(target)?.created?.value.kind;
+  const kind = state.attrs.get(target)?.created?.kind;
   return kind !== undefined && kind !== 'dir';
 }
 
@@ -85,7 +86,7 @@ export function entriesOf(state: NamespaceState, dir: InodeId): ReadonlyArray<Ch
 export function subdirectoryCount(state: NamespaceState, dir: InodeId): number {
   let n = 0;
   for (const child of sortedChildren(state, dir))
-    if (state.attrs.get(child.inode)?.created?.value.kind === 'dir') n++;
+    if (state.attrs.get(child.inode)?.created?.kind === 'dir') n++;
   return n;
 }
 
@@ -171,15 +172,7 @@ export function nodeOf(state: NamespaceState, inode: InodeId): InodeView | undef
   if (created === undefined) return undefined;
   const link = primaryLink(state, inode);
   if (link === undefined) return undefined;
-  return view(
-    inode,
-    link.parent,
-    shownNameOf(state, link),
-    created.value.kind,
-    created.value.target,
-    attrs,
-    0,
-  );
+  return view(inode, link.parent, shownNameOf(state, link), created.kind, created.target, attrs, 0);
 }
 
 function view(
@@ -191,7 +184,7 @@ function view(
   attrs: InodeAttrs | undefined,
   defaultMode: number,
 ): InodeView {
-  const content = attrs?.content?.value;
+  const content = attrs?.content;
   const sizeBytes =
     content?.sizeBytes ?? (target === undefined ? 0 : new TextEncoder().encode(target).length);
   let xattrs = NO_XATTRS;
@@ -205,20 +198,20 @@ function view(
     parent,
     name,
     kind,
-    mode: attrs?.mode?.value ?? defaultMode,
-    uid: attrs?.uid?.value ?? 0,
-    gid: attrs?.gid?.value ?? 0,
+    mode: attrs?.mode ?? defaultMode,
+    uid: attrs?.uid ?? 0,
+    gid: attrs?.gid ?? 0,
     sizeBytes,
-    mtimeMs: attrs?.mtimeMs?.value ?? 0,
-    atimeMs: attrs?.atimeMs?.value ?? 0,
-    ctimeMs: attrs?.ctimeMs?.value ?? 0,
+    mtimeMs: attrs?.mtimeMs ?? 0,
+    atimeMs: attrs?.atimeMs ?? 0,
+    ctimeMs: attrs?.ctimeMs ?? 0,
     ...(target === undefined ? {} : { target }),
-    rdev: attrs?.created?.value.rdev ?? 0,
-    ...(content?.inline === undefined ? {} : { inline: content.inline }),
+    rdev: attrs?.created?.rdev ?? 0,
+    ...(content?.inline === undefined ? {} : { inline: inlineBytes(content.inline) }),
     ...(content?.extents === undefined ? {} : { extents: content.extents }),
-    ...(attrs?.content === undefined
+    ...(attrs?.contentPos === undefined
       ? {}
-      : { contentEvent: { author: attrs.content.pos.author, seq: attrs.content.pos.seq } }),
+      : { contentEvent: { author: attrs.contentPos.author, seq: attrs.contentPos.seq } }),
     xattrs,
   };
 }

@@ -5,19 +5,23 @@
 import type { MachineId } from '../../events/types.js';
 import type { SeenSeqs } from './state.js';
 
-/** Records (author, seq); returns false if it was already recorded. */
-export function markSeen(seen: Map<MachineId, SeenSeqs>, author: MachineId, seq: number): boolean {
+/** Records (author, seq); returns the author's record, or undefined if the pair was already recorded. */
+export function markSeen(
+  seen: Map<MachineId, SeenSeqs>,
+  author: MachineId,
+  seq: number,
+): SeenSeqs | undefined {
   let s = seen.get(author);
   if (s === undefined) {
-    s = { upTo: 0, above: new Set() };
+    s = { author, upTo: 0, above: new Set() };
     seen.set(author, s);
   }
-  if (seq <= s.upTo || s.above.has(seq)) return false;
+  if (seq <= s.upTo || s.above.has(seq)) return undefined;
   if (seq !== s.upTo + 1) {
     s.above.add(seq);
-    return true;
+    return s;
   }
   s.upTo = seq;
   while (s.above.delete(s.upTo + 1)) s.upTo++;
-  return true;
+  return s;
 }

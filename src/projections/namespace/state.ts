@@ -22,7 +22,7 @@ export interface TreeLink {
 /**
  * One move op in canonical order. `old` is the node's link before the op was applied, so the op can be undone
  * when a late op sorts before it. A Delete's target name is the node's name at application time, hence
- * `toTrash` instead of a fixed name.
+ * `toTrash` instead of a fixed name. An applied op other than a Delete is itself the node's link (a TreeLink).
  */
 export interface MoveLogEntry {
   readonly pos: OrderPosition;
@@ -40,7 +40,8 @@ export interface MoveLogEntry {
  * group shows the plain name, the others are "secondaries" shown under a conflict name.
  */
 export interface DirIndex {
-  readonly groups: Map<string, TreeLink[]>;
+  /** A group of one is the link itself (most names); of several, an array sorted by position. */
+  readonly groups: Map<string, TreeLink | TreeLink[]>;
   /** Short conflict name (`name.conflict-<author8>`) → the secondaries that want it. */
   readonly secondaries: Map<string, Set<TreeLink>>;
   /** Long conflict name (`name.conflict-<author8>-<inode>`) → secondary, used when the short name is ambiguous. */
@@ -57,7 +58,11 @@ export interface Register<T> {
 
 export interface FileContent {
   readonly sizeBytes: number;
-  readonly inline?: Uint8Array;
+  /**
+   * Small files: the whole content, one character per byte (latin1). A string costs a few bytes over its
+   * length where a Uint8Array of its own costs hundreds; `inlineBytes` gives the bytes back.
+   */
+  readonly inline?: string;
   readonly extents?: readonly Extent[];
 }
 
@@ -68,21 +73,36 @@ export interface CreateAttrs {
   readonly rdev?: number;
 }
 
+/**
+ * One inode's last-writer-wins registers, each a value and the position of the event that wrote it (both
+ * undefined until one did). Flat rather than an object per register: an inode made by one Create and one
+ * Write then costs one object, its fields pointing at those two events' shared positions.
+ */
 export interface InodeAttrs {
-  created: Register<CreateAttrs> | undefined;
-  mode: Register<number> | undefined;
-  uid: Register<number> | undefined;
-  gid: Register<number> | undefined;
-  mtimeMs: Register<number> | undefined;
-  atimeMs: Register<number> | undefined;
-  ctimeMs: Register<number> | undefined;
-  content: Register<FileContent> | undefined;
+  created: CreateAttrs | undefined;
+  createdPos: OrderPosition | undefined;
+  mode: number | undefined;
+  modePos: OrderPosition | undefined;
+  uid: number | undefined;
+  uidPos: OrderPosition | undefined;
+  gid: number | undefined;
+  gidPos: OrderPosition | undefined;
+  mtimeMs: number | undefined;
+  mtimePos: OrderPosition | undefined;
+  atimeMs: number | undefined;
+  atimePos: OrderPosition | undefined;
+  ctimeMs: number | undefined;
+  ctimePos: OrderPosition | undefined;
+  content: FileContent | undefined;
+  contentPos: OrderPosition | undefined;
   /** Per-name registers; `null` is a removal tombstone. */
   xattrs: Map<string, Register<Uint8Array | null>> | undefined;
 }
 
 /** Seqs seen from one author: all of 1..upTo, plus `above` for ones that arrived ahead of a gap. */
 export interface SeenSeqs {
+  /** The author's id, one string shared by the positions of all its events in the state. */
+  readonly author: MachineId;
   upTo: number;
   readonly above: Set<number>;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Encoder } from 'cbor-x';
+import { decode, Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { ROOT_INODE } from '../../../src/events/types.js';
 import {
@@ -71,11 +71,47 @@ describe('namespace checkpoints', () => {
       a.emit('Write', { inode: file, sizeBytes: 2_000_000, extents, mtimeMs: 9 }),
     ].reduce(evolve, initialNamespaceState());
     const restored = decodeCheckpoint(encodeCheckpoint(state));
-    assert.deepEqual(restored.attrs.get(file)?.content?.value.extents, extents);
+    assert.deepEqual(restored.attrs.get(file)?.content?.extents, extents);
     assert.equal(namespaceStateHash(restored), namespaceStateHash(state));
     const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
     const older = decodeCheckpoint(cbor.encode({ ...checkpointOf(state), v: 2 }));
     assert.equal(namespaceStateHash(older), namespaceStateHash(state));
     assert.throws(() => decodeCheckpoint(cbor.encode({ ...checkpointOf(state), v: 4 })), /version 4/);
+  });
+
+  test('the stored form stays version 3: a register per attribute, content bytes, plain links and log entries', () => {
+    const a = new Author(MACHINE_A);
+    const [dir, file] = [inode(1), inode(2)];
+    const events = [
+      a.mkdir(dir, ROOT_INODE, 'd'),
+      a.touch(file, dir, 'f'),
+      a.emit('Write', { inode: file, sizeBytes: 3, inline: new Uint8Array([0, 200, 255]), mtimeMs: 7 }),
+    ];
+    const state = events.reduce(evolve, initialNamespaceState());
+    const stored = decode(encodeCheckpoint(state)) as Record<string, unknown>;
+    const [, touched, written] = events.map((e) => ({ hlc: e.hlc, author: e.author, seq: e.seq }));
+    const attrs = new Map(stored['attrs'] as Array<[string, unknown]>);
+    assert.deepEqual(attrs.get(file), {
+      created: { pos: touched, value: { kind: 'file' } },
+      mode: { pos: touched, value: 0o644 },
+      uid: { pos: touched, value: 1 },
+      gid: { pos: touched, value: 1 },
+      mtimeMs: { pos: written, value: 7 },
+      atimeMs: { pos: touched, value: 5 },
+      ctimeMs: { pos: written, value: written!.hlc.wallMs },
+      content: { pos: written, value: { sizeBytes: 3, inline: new Uint8Array([0, 200, 255]) } },
+    });
+    const link = { inode: file, parent: dir, name: 'f', pos: touched };
+    assert.deepEqual((stored['links'] as unknown[])[1], link);
+    assert.deepEqual((stored['log'] as unknown[])[1], {
+      ...link,
+      toTrash: false,
+      old: undefined,
+      skipped: false,
+    });
+    assert.deepEqual(
+      decodeCheckpoint(encodeCheckpoint(state)).attrs.get(file)?.content?.inline,
+      '\x00\xc8\xff',
+    );
   });
 });
