@@ -21,7 +21,7 @@ import { rotateKeyEpoch } from '../../../src/home/key-rotation.js';
 import { createInvitation, removeMachine } from '../../../src/home/membership.js';
 import { rebuildHome } from '../../../src/home/rebuild-home.js';
 import { openSync } from '../../../src/home/sync-service.js';
-import { resolvePath } from '../../../src/projections/namespace/queries.js';
+import { nodeOf, resolvePath } from '../../../src/projections/namespace/queries.js';
 import { policyStream } from '../../../src/projections/policy/policy-stream.js';
 import { namespaceProjection } from '../../../src/projections/projection-specs.js';
 import { Replica } from '../../../src/projections/replica.js';
@@ -86,7 +86,7 @@ async function readFileOf(home: UnlockedHome, name: string): Promise<string | un
   try {
     const inode = resolvePath(r.state, `/${name}`);
     if (inode === undefined) return undefined;
-    const content = r.state.attrs.get(inode)?.content?.value;
+    const content = nodeOf(r.state, inode);
     if (content?.inline !== undefined) return Buffer.from(content.inline).toString();
     const cs = await home.openChunkStore(ns, home.store);
     try {
