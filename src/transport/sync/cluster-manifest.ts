@@ -29,13 +29,16 @@ export function encodeManifest(m: ClusterManifest): Uint8Array {
   });
 }
 
-export function decodeManifest(bytes: Uint8Array, id: MessageId): ClusterManifest {
-  let raw: unknown;
+function decodeManifestCbor(bytes: Uint8Array, id: MessageId): unknown {
   try {
-    raw = decode(bytes);
+    return decode(bytes);
   } catch (cause) {
     throw new TgfsError('STORE_CORRUPT', `manifest message ${id} is not valid CBOR`, { cause });
   }
+}
+
+export function decodeManifest(bytes: Uint8Array, id: MessageId): ClusterManifest {
+  const raw = decodeManifestCbor(bytes, id);
   const m = raw as Partial<ClusterManifest> | null;
   if (
     m === null ||
@@ -116,12 +119,7 @@ export function encodeKeyEpoch(m: KeyEpochManifest): Uint8Array {
 }
 
 export function decodeKeyEpoch(bytes: Uint8Array, id: MessageId): KeyEpochManifest {
-  let raw: unknown;
-  try {
-    raw = decode(bytes);
-  } catch (cause) {
-    throw new TgfsError('STORE_CORRUPT', `manifest message ${id} is not valid CBOR`, { cause });
-  }
+  const raw = decodeManifestCbor(bytes, id);
   const m = raw as Partial<KeyEpochManifest> & { v?: unknown };
   if (m !== null && typeof m === 'object' && m.v === 1) {
     const first = decodeManifest(bytes, id);
